@@ -1,0 +1,34 @@
+"""`create_app(settings)`: the receiver's application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from tds.config import Settings, load_settings
+from tds.db.session import Database
+from tds.logs import configure_logging
+from webhooks_app import health
+from webhooks_app.extensions import TDSExtension
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
+    """Build the receiver; tests pass their own settings and database."""
+    settings = settings or load_settings()
+    if not settings.testing:
+        configure_logging(settings.log_level, settings.log_json)
+    app = Flask("tds")
+    app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
+    TDSExtension(settings, database or Database(settings.database_url)).init_app(app)
+    app.register_blueprint(health.blueprint)
+    app.register_error_handler(HTTPException, _json_error)
+    return app
+
+
+def _json_error(error: HTTPException) -> Any:
+    """Every error answer is JSON with a message a person understands."""
+    response = jsonify(error=error.name.lower().replace(" ", "_"), message=error.description)
+    response.status_code = error.code or 500
+    return response
