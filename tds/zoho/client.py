@@ -1,0 +1,191 @@
+"""The one Zoho Books client every TDS component uses.
+
+Each call: take an in-flight slot and a rate-budget token, send it with
+the shared OAuth token and ``organization_id``, sort the answer with
+:func:`error_from_response`, and retry transient failures here and only
+here (the transport retries refused connections; Celery retries later).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from tds.config import Settings
+from tds.db.session import Database
+from tds.zoho.auth import ZohoAuthManager, ZohoCredentials, ZohoOAuth
+from tds.zoho.connection_check import ConnectionCheck, check_connection
+from tds.zoho.errors import (
+    ZohoAPIError,
+    ZohoRateLimitError,
+    ZohoTransportError,
+    ZohoValidationError,
+    error_from_response,
+    transport_error,
+)
+from tds.zoho.ratelimit import make_budget
+
+log = logging.getLogger("tds.zoho")
+
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 30.0
+CONNECT_RETRIES = 2  # the transport's share: connections refused before anything was sent
+Params = Mapping[str, Any]
+
+
+class UnifiedZohoClient:
+    """Zoho Books v3 for one organization, under the shared token and rate budget."""
+
+    def __init__(self, settings: Settings, database: Database,
+                 session: requests.Session | None = None,
+                 redis_client: redis.Redis | None = None) -> None:
+        self.settings = settings
+        if redis_client is None and settings.redis_url:
+            redis_client = redis.Redis.from_url(settings.redis_url)
+        self.credentials = ZohoCredentials.from_settings(settings)
+        self.auth = ZohoAuthManager(self.credentials, database, settings,
+                                    session=_mount(requests.Session(), settings),
+                                    redis_client=redis_client)
+        self.budget = make_budget(settings, database, redis_client)
+        self.http = _mount(session or requests.Session(), settings)
+        self.http.auth = ZohoOAuth(self.auth, before_resend=self.budget.acquire)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UnifiedZohoClient:
+        """A client with its own database engine (CLI commands, scripts)."""
+        return cls(settings, Database(settings.database_url))
+
+    def get(self, path: str, params: Params | None = None) -> dict[str, Any]:
+        """GET `path` (relative to the Books base URL); the decoded JSON answer."""
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, json: Any = None, params: Params | None = None) -> dict[str, Any]:
+        """POST a create. Resent only when Zoho surely did not receive it (429, refused
+        connection): Zoho has no idempotency key, so callers look a create up before retrying."""
+        return self.request("POST", path, params=params, json=json)
+
+    def put(self, path: str, json: Any = None, params: Params | None = None) -> dict[str, Any]:
+        """PUT an update (idempotent, so retried like a GET)."""
+        return self.request("PUT", path, params=params, json=json)
+
+    def delete(self, path: str, params: Params | None = None) -> dict[str, Any]:
+        """DELETE a record."""
+        return self.request("DELETE", path, params=params)
+
+    def paginated_fetch(self, path: str, list_key: str, params: Params | None = None,
+                        per_page: int = 200) -> Iterator[list[dict[str, Any]]]:
+        """Yield one page (a list of records) at a time until Zoho says there are no more."""
+        query = dict(params or {})
+        page = int(query.pop("page", 1))
+        while True:
+            body = self.get(path, {**query, "page": page, "per_page": per_page})
+            records = body.get(list_key)
+            if not isinstance(records, list):
+                raise ZohoValidationError(f"Zoho's answer for {path} page {page} has no "
+                                          f"{list_key!r} list; check the entity's list key.")
+            context = body.get("page_context")
+            more = (context.get("has_more_page") if isinstance(context, dict)
+                    else len(records) >= per_page)
+            del body
+            yield records
+            if not more:
+                return
+            page += 1
+
+    def request(self, method: str, path: str, *, params: Params | None = None, json: Any = None,
+                with_organization: bool = True) -> dict[str, Any]:
+        """One call with the retry policy; raises a :class:`ZohoAPIError` subclass."""
+        query = dict(params or {})
+        if with_organization:
+            query["organization_id"] = self.credentials.organization_id
+        attempt = 0
+        while True:
+            attempt += 1
+            with self.budget.slot():
+                self.budget.acquire()
+                response, error = self._attempt(method, path, query, json, attempt)
+            if error is None and response is not None:
+                body: dict[str, Any] = response.json()
+                return body
+            assert error is not None
+            delay = self._retry_delay(error, attempt, idempotent=method != "POST")
+            if delay is None:
+                raise error
+            if not self.settings.testing:  # tests switch backoff sleeps off with one setting
+                time.sleep(delay)
+
+    def test_connection(self) -> ConnectionCheck:
+        """Check credentials, scope, data centre and organization; say what is wrong."""
+        return check_connection(self)
+
+    def api_base_url(self) -> str:
+        """The Books base URL on the host Zoho named in the token answer (``api_domain``)."""
+        configured = self.settings.zoho_api_base_url.rstrip("/")
+        domain = self.auth.token().api_domain
+        if not domain:
+            return configured
+        domain = domain.rstrip("/")
+        return domain if urlsplit(domain).path else domain + urlsplit(configured).path
+
+    def close(self) -> None:
+        """Close pooled HTTP connections."""
+        self.http.close()
+
+    def _attempt(self, method: str, path: str, query: dict[str, Any], json: Any,
+                 attempt: int) -> tuple[requests.Response | None, ZohoAPIError | None]:
+        started = time.monotonic()
+        response: requests.Response | None = None
+        try:
+            url = self.api_base_url() + "/" + path.lstrip("/")
+            try:
+                response = self.http.request(method, url, params=query, json=json,
+                                             timeout=self.settings.zoho_timeout_seconds)
+            except requests.RequestException as exc:
+                raise transport_error(exc, url) from exc
+            self.budget.observe(response.headers)
+            error = error_from_response(response)
+        except ZohoAPIError as exc:  # a transport failure, or the token could not be had
+            error = exc
+        log.info("zoho call", extra={
+            "method": method, "path": path, "attempt": attempt,
+            "status": response.status_code if response is not None else None,
+            "zoho_code": error.code if error is not None else 0,
+            "error": type(error).__name__ if error is not None else None,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+        })
+        return response, error
+
+    def _retry_delay(self, error: ZohoAPIError, attempt: int, idempotent: bool) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up now."""
+        if not error.retryable or attempt >= self.settings.zoho_max_attempts:
+            return None
+        unsent = isinstance(error, ZohoRateLimitError) or (
+            isinstance(error, ZohoTransportError) and not error.maybe_sent)
+        if not idempotent and not unsent:
+            return None  # Zoho may have created it: the caller looks it up, then retries
+        if error.retry_after is not None:
+            return None if error.retry_after > self.settings.zoho_budget_wait_seconds \
+                else error.retry_after
+        # Exponential backoff with full jitter.
+        return random.uniform(0, min(BACKOFF_CAP_SECONDS,  # noqa: S311 - not cryptographic
+                                     BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)))
+
+
+def _mount(session: requests.Session, settings: Settings) -> requests.Session:
+    """Give `session` an adapter that retries refused connections only (never reads)."""
+    retries = Retry(total=CONNECT_RETRIES, connect=CONNECT_RETRIES, read=0, status=0, other=0,
+                    redirect=0, backoff_factor=0, raise_on_status=False)
+    pool = max(10, settings.zoho_max_concurrency)
+    adapter = HTTPAdapter(max_retries=retries, pool_connections=pool, pool_maxsize=pool)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

@@ -1,0 +1,23 @@
+"""The per-organization Zoho rate budget (see :mod:`tds.zoho.ratelimit.base`)."""
+
+from __future__ import annotations
+
+import redis
+
+from tds.config import Settings
+from tds.db.session import Database
+from tds.zoho.ratelimit.base import HEADROOM, RateBudget, Reservation
+from tds.zoho.ratelimit.database_bucket import DatabaseTokenBucket
+from tds.zoho.ratelimit.redis_bucket import RedisTokenBucket
+
+__all__ = ["HEADROOM", "DatabaseTokenBucket", "RateBudget", "RedisTokenBucket", "Reservation",
+           "make_budget"]
+
+
+def make_budget(settings: Settings, database: Database,
+                redis_client: redis.Redis | None = None) -> RateBudget:
+    """Redis when a client is given (REDIS_URL set), else the database."""
+    organization_id = settings.zoho_organization_id
+    if redis_client is not None:
+        return RedisTokenBucket(redis_client, organization_id, settings)
+    return DatabaseTokenBucket(database, organization_id, settings)

@@ -1,0 +1,89 @@
+"""The shared rate budget in the database, for deployments without Redis.
+
+One ``tds_rate_buckets`` row per organization. Each reserve step reads the
+row under a write lock (``SELECT ... FOR UPDATE`` on Postgres; SQLite
+transactions already start with ``BEGIN IMMEDIATE``), applies the bucket
+step and writes it back. In-flight slots are a counter moved by
+conditional UPDATEs; a counter left high by a crashed process is reset
+once the bucket has been idle longer than a call can last.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tds.config import Settings
+from tds.db.models import RateBucket
+from tds.db.session import Database
+from tds.zoho.ratelimit.base import RateBudget, Reservation, refill_and_reserve, today
+
+
+class DatabaseTokenBucket(RateBudget):
+    """The organization's budget in ``tds_rate_buckets`` (used without Redis)."""
+
+    def __init__(self, database: Database, organization_id: str, settings: Settings) -> None:
+        super().__init__(organization_id, settings)
+        self._database = database
+        self.key = f"tds:rate:{organization_id}"
+        self._ensure_row()
+
+    def _reserve(self, max_wait: float) -> Reservation:
+        now = datetime.now(UTC)
+        day = today()
+        with self._database.session() as session:
+            row = session.execute(
+                select(RateBucket).where(RateBucket.bucket_key == self.key).with_for_update()
+            ).scalar_one()
+            if row.day != day:
+                row.day, row.day_count = day, 0
+            if row.day_count >= self.daily_limit:
+                return Reservation(granted=False, wait=0.0, daily_spent=True)
+            elapsed = (now - row.refilled_at).total_seconds()
+            tokens, reservation = refill_and_reserve(row.tokens, elapsed, self.rate, max_wait)
+            if reservation.granted:
+                row.tokens, row.refilled_at = tokens, now
+                row.day_count += 1
+            return reservation
+
+    def _try_slot(self) -> str | None:
+        stale = datetime.now(UTC) - timedelta(seconds=self.slot_ttl)
+        idle = RateBucket.refilled_at < stale
+        take = (
+            update(RateBucket)
+            .where(RateBucket.bucket_key == self.key,
+                   (RateBucket.in_flight < self.max_concurrency) | idle)
+            .values(in_flight=case((idle, 1), else_=RateBucket.in_flight + 1))
+        )
+        with self._database.session() as session:
+            taken = cast(CursorResult[Any], session.execute(take)).rowcount
+        return self.key if taken == 1 else None
+
+    def _free_slot(self, token: str) -> None:
+        with self._database.session() as session:
+            session.execute(
+                update(RateBucket)
+                .where(RateBucket.bucket_key == token, RateBucket.in_flight > 0)
+                .values(in_flight=RateBucket.in_flight - 1)
+            )
+
+    def _correct(self, used_today: int, blocked_for: float | None) -> None:
+        used = max(used_today, self.daily_limit) if blocked_for is not None else used_today
+        with self._database.session() as session:
+            session.execute(
+                update(RateBucket).where(RateBucket.bucket_key == self.key)
+                .values(day=today(), day_count=used)
+            )
+
+    def _ensure_row(self) -> None:
+        insert = postgresql.insert if self._database.dialect == "postgresql" else sqlite.insert
+        with self._database.session() as session:
+            session.execute(
+                insert(RateBucket)
+                .values(bucket_key=self.key, tokens=1.0, refilled_at=datetime.now(UTC),
+                        day=today(), day_count=0, in_flight=0)
+                .on_conflict_do_nothing(index_elements=["bucket_key"])
+            )

@@ -1,0 +1,75 @@
+"""The shared budget on SQLite, Postgres and Redis: pacing, bounds, day quota, slots."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tds.zoho.errors import ZohoRateLimitError
+from tds.zoho.ratelimit import HEADROOM
+from tests.zoho.conftest import BudgetFactory
+
+
+def test_reservations_queue_one_interval_apart(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_rate_limit_per_min=60, zoho_budget_wait_seconds=30)
+    interval = 60 / (60 * HEADROOM)
+    waits = [budget._reserve(30.0).wait for _ in range(5)]
+    # The first token is there; each later caller is booked one interval after the previous.
+    assert waits[0] == 0
+    for earlier, later in itertools.pairwise(waits):
+        assert later - earlier == pytest.approx(interval, abs=0.25)
+
+
+def test_a_booking_beyond_the_wait_bound_is_refused(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_rate_limit_per_min=6, zoho_budget_wait_seconds=1)
+    budget.acquire()
+    with pytest.raises(ZohoRateLimitError) as raised:
+        budget.acquire()
+    assert raised.value.retryable
+    assert not raised.value.daily
+    assert raised.value.retry_after is not None
+    assert raised.value.retry_after > 1
+
+
+def test_the_daily_quota_stops_calls(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_rate_limit_per_min=60_000, zoho_daily_limit=3)
+    for _ in range(3):
+        budget.acquire()
+    with pytest.raises(ZohoRateLimitError) as raised:
+        budget.acquire()
+    assert raised.value.daily
+    assert not raised.value.retryable
+
+
+def test_zoho_headers_correct_the_day_count(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_rate_limit_per_min=60_000, zoho_daily_limit=1000)
+    budget.observe({"X-Rate-Limit-Limit": "1000", "X-Rate-Limit-Remaining": "1",
+                    "X-Rate-Limit-Reset": "600"})
+    budget.acquire()  # the one call Zoho says is left
+    with pytest.raises(ZohoRateLimitError) as raised:
+        budget.acquire()
+    assert raised.value.daily
+
+
+def test_zoho_saying_none_remain_blocks_the_day(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_rate_limit_per_min=60_000, zoho_daily_limit=1000)
+    budget.observe({"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "600"})
+    with pytest.raises(ZohoRateLimitError) as raised:
+        budget.acquire()
+    assert raised.value.daily
+
+
+def test_answers_without_rate_headers_change_nothing(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_rate_limit_per_min=60_000, zoho_daily_limit=1)
+    budget.observe({"Content-Type": "application/json"})
+    budget.acquire()
+
+
+def test_in_flight_calls_are_capped(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_max_concurrency=2, zoho_budget_wait_seconds=0.2)
+    other_process = budget_factory(zoho_max_concurrency=2, zoho_budget_wait_seconds=0.2)
+    with budget.slot(), other_process.slot(), pytest.raises(ZohoRateLimitError), budget.slot():
+        pass
+    with budget.slot():
+        pass  # freed slots are usable again
