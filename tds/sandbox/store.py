@@ -1,0 +1,167 @@
+"""The sandbox's in-memory organization: one table per entity, one lock.
+
+Records are plain dicts. Readers get shallow copies, and writers replace
+nested values instead of mutating them, so a copy handed to a response can
+be serialized outside the lock. Every write moves ``last_modified_time``
+strictly forward, as Zoho does, so incremental syncs see it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tds.sandbox.clock import format_time, now, parse_time
+from tds.sandbox.data import Record, entity_id
+from tds.sandbox.entities import SPECS, EntitySpec
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """One list request, already validated: paging, sort, filters."""
+
+    page: int = 1
+    per_page: int = 10
+    sort_column: str = ""
+    sort_order: str = "A"
+    modified_since: int | None = None
+    equals: dict[str, str] = field(default_factory=dict)
+    search_text: str = ""
+    search_fields: tuple[str, ...] = ()
+
+
+class Table:
+    """One entity's records, with a cache of sorted id orders."""
+
+    def __init__(self, spec: EntitySpec, records: Iterable[Record]) -> None:
+        self.spec = spec
+        self.records: dict[str, Record] = {r[spec.id_field]: r for r in records}
+        self.modified = {key: parse_time(r["last_modified_time"])
+                         for key, r in self.records.items()}
+        self.next_index = len(self.records)
+        self.orders: dict[tuple[str, str], list[str]] = {}
+
+    def order(self, column: str, descending: bool) -> list[str]:
+        """Record ids sorted by ``column`` (then id), cached until the next write."""
+        cache_key = (column, "D" if descending else "A")
+        if cache_key not in self.orders:
+            if column == "last_modified_time":
+                def key(rid: str) -> tuple[Any, ...]:
+                    return (self.modified[rid], rid)
+            else:
+                def key(rid: str) -> tuple[Any, ...]:
+                    return (_sortable(self.records[rid].get(column)), rid)
+            self.orders[cache_key] = sorted(self.records, key=key, reverse=descending)
+        return self.orders[cache_key]
+
+    def changed(self) -> None:
+        self.orders.clear()
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    # Mixed types (a client may send a number where we hold a string) must not break sorting.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, value)
+    return (1, "" if value is None else str(value).lower())
+
+
+class Store:
+    """Thread-safe tables of every simulated entity."""
+
+    def __init__(self, records: dict[str, list[Record]]) -> None:
+        self.lock = threading.RLock()
+        self.tables = {name: Table(spec, records.get(name, ())) for name, spec in SPECS.items()}
+
+    def page(self, entity: str, query: ListQuery) -> tuple[list[Record], bool]:
+        """One page of records (list view) and whether more pages follow."""
+        with self.lock:
+            table = self.tables[entity]
+            ids = table.order(query.sort_column, query.sort_order == "D")
+            matching = (rid for rid in ids if _matches(table, rid, query))
+            start = (query.page - 1) * query.per_page
+            page: list[Record] = []
+            has_more = False
+            for position, rid in enumerate(matching):
+                if position >= start + query.per_page:
+                    has_more = True
+                    break
+                if position >= start:
+                    page.append(_list_view(table.spec, table.records[rid]))
+            return page, has_more
+
+    def get(self, entity: str, record_id: str) -> Record | None:
+        with self.lock:
+            record = self.tables[entity].records.get(record_id)
+            return dict(record) if record is not None else None
+
+    def create(self, entity: str, record: Record) -> Record:
+        """Store a new record under a fresh id, stamped with the current time."""
+        with self.lock:
+            table = self.tables[entity]
+            table.next_index += 1
+            record_id = entity_id(entity, table.next_index)
+            epoch = now()
+            stored = {**record, table.spec.id_field: record_id,
+                      "created_time": format_time(epoch), "last_modified_time": format_time(epoch)}
+            table.records[record_id] = stored
+            table.modified[record_id] = epoch
+            table.changed()
+            return dict(stored)
+
+    def modify(self, entity: str, record_id: str,
+               change: Callable[[Record], Record]) -> Record | None:
+        """Replace a record by ``change(copy)`` and move its modified time forward."""
+        with self.lock:
+            table = self.tables[entity]
+            current = table.records.get(record_id)
+            if current is None:
+                return None
+            epoch = max(now(), table.modified[record_id] + 1)
+            updated = {**change(dict(current)), table.spec.id_field: record_id,
+                       "created_time": current["created_time"],
+                       "last_modified_time": format_time(epoch)}
+            table.records[record_id] = updated
+            table.modified[record_id] = epoch
+            table.changed()
+            return dict(updated)
+
+    def delete(self, entity: str, record_id: str) -> bool:
+        with self.lock:
+            table = self.tables[entity]
+            if table.records.pop(record_id, None) is None:
+                return False
+            del table.modified[record_id]
+            table.changed()
+            return True
+
+    def ids(self, entity: str) -> list[str]:
+        with self.lock:
+            return list(self.tables[entity].records)
+
+    def versions(self, entity: str) -> dict[str, str]:
+        """``{id: last_modified_time}`` for comparing with a synced database."""
+        with self.lock:
+            return {rid: r["last_modified_time"]
+                    for rid, r in self.tables[entity].records.items()}
+
+    def count(self, entity: str) -> int:
+        with self.lock:
+            return len(self.tables[entity].records)
+
+
+def _matches(table: Table, record_id: str, query: ListQuery) -> bool:
+    if query.modified_since is not None and table.modified[record_id] < query.modified_since:
+        return False
+    record = table.records[record_id]
+    if any(str(record.get(name, "")) != value for name, value in query.equals.items()):
+        return False
+    if query.search_text:
+        needle = query.search_text.lower()
+        return any(needle in str(record.get(name, "")).lower() for name in query.search_fields)
+    return True
+
+
+def _list_view(spec: EntitySpec, record: Record) -> Record:
+    return {key: value for key, value in record.items() if key not in spec.detail_only}
