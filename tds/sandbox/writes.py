@@ -7,6 +7,7 @@ wording; the exact codes for these validation errors are unconfirmed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tds.sandbox.data import LOCATION_ID, Record
@@ -104,7 +105,7 @@ def _adjust_stock(store: Store, body: dict[str, Any]) -> tuple[Record, list[Reco
     return adjustment, items
 
 
-def _stock_change(quantity: float) -> Any:
+def _stock_change(quantity: float) -> Callable[[Record], Record]:
     def change(item: Record) -> Record:
         return {**item, **{field: _number(item.get(field, 0)) + _number(quantity)
                            for field in ("stock_on_hand", "available_stock",
