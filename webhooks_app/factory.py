@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from tds.config import Settings, load_settings
 from tds.db.session import Database
 from tds.logs import configure_logging
-from webhooks_app import health
+from webhooks_app import health, webhooks
 from webhooks_app.extensions import TDSExtension
 
 
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
     TDSExtension(settings, database or Database(settings.database_url)).init_app(app)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(webhooks.blueprint)
     app.register_error_handler(HTTPException, _json_error)
     return app
 

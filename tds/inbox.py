@@ -1,0 +1,306 @@
+"""The webhook inbox: verify, validate and store events, then hand them to the queue.
+
+:class:`ProcessorService` does the receiver's work without knowing HTTP,
+Flask or Celery. The view builds an :class:`IncomingWebhook` from the
+request, calls :meth:`ProcessorService.store` inside a unit of work it
+commits, and only then :meth:`ProcessorService.dispatch` with an
+:class:`Enqueue` (a Celery ``send_task`` in practice). An event is stored
+before anything is answered; a broker that is down leaves it ``received``
+and :meth:`ProcessorService.sweep` enqueues it later.
+
+Contract with the workers: the task ``spec.event_task`` gets the inbox
+event id as its only argument; the event's ``payload`` is the entity
+record as Zoho sent it (unwrapped). The worker marks the event processed,
+failed or dead. A task may run for an event still marked ``received`` (the
+status update after a successful publish can fail) or twice (the sweeper
+and a late update race): tasks are idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tds import signatures
+from tds.config import Settings
+from tds.db.models import InboxEvent, InboxStatus
+from tds.entities import BY_NAME, BY_WEBHOOK, EntitySpec
+from tds.signatures import SignatureError
+from tds.webhook_payloads import (
+    InvalidPayloadError,
+    UnsupportedContentTypeError,
+    WebhookError,
+    WebhookRecord,
+    parse_body,
+    validate_record,
+)
+
+__all__ = [
+    "Enqueue", "IncomingWebhook", "InvalidPayloadError", "ProcessorService", "Receipt",
+    "SignatureError", "UnknownEntityError", "UnsupportedContentTypeError", "WebhookError",
+    "sane_correlation_id",
+]
+
+log = logging.getLogger("tds.inbox")
+
+ZOHO_SIGNATURE = "x-zoho-webhook-signature"
+STANDARD_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+# Never stored: anything that authenticates the sender.
+SECRET_HEADERS = frozenset({ZOHO_SIGNATURE, "webhook-signature", "authorization", "cookie",
+                            "proxy-authorization", "x-api-key"})
+MAX_HEADER_VALUE = 1024
+MAX_STORED_HEADERS = 64
+SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+SWEEP_BATCH = 500
+
+
+class Enqueue(Protocol):
+    """Publishes one task; raises when the broker does not take it."""
+
+    def __call__(self, task_name: str, args: list[Any], queue: str) -> None: ...
+
+
+class UnknownEntityError(WebhookError):
+    """No webhook route exists for this entity (404)."""
+
+
+@dataclass(frozen=True)
+class IncomingWebhook:
+    """A webhook request as plain data: what the view read from HTTP."""
+
+    entity: str  # the path segment, e.g. "credit-notes"
+    body: bytes
+    content_type: str | None
+    query: tuple[tuple[str, str], ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    correlation_id: str = ""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What happened to a webhook: stored anew, or a duplicate of `event_id`."""
+
+    event_id: int
+    spec: EntitySpec
+    zoho_id: str
+    scheme: str
+    duplicate: bool
+
+
+def sane_correlation_id(*candidates: str | None) -> str | None:
+    """The first candidate that is a short token safe to log and echo, if any."""
+    for candidate in candidates:
+        if candidate and SANE_ID.fullmatch(candidate):
+            return candidate
+    return None
+
+
+def spec_for(entity: str) -> EntitySpec:
+    """The entity behind a webhook path segment, or :class:`UnknownEntityError`."""
+    spec = BY_WEBHOOK.get(entity)
+    if spec is None:
+        raise UnknownEntityError(f"No webhook exists for {entity[:64]!r}; use one of "
+                            f"{', '.join(sorted(BY_WEBHOOK))}.")
+    return spec
+
+
+class ProcessorService:
+    """Verifies, validates, stores and enqueues webhook events; never commits."""
+
+    def __init__(self, settings: Settings,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    # -- verify ---------------------------------------------------------
+    def authenticate(self, webhook: IncomingWebhook,
+                     form_pairs: Iterable[tuple[str, str]], signed_body: bytes) -> str:
+        """The signature scheme that vouches for `webhook`; :class:`SignatureError` if none.
+
+        The scheme is chosen by the headers present: Standard Webhooks, then
+        Zoho's signature, then the shared token when one is configured.
+        """
+        settings = self.settings
+        if any(webhook.header(name) for name in STANDARD_HEADERS):
+            if not settings.standard_webhook_secrets:
+                raise SignatureError("Standard Webhooks signatures are not enabled here "
+                                     "(TDS_STANDARD_WEBHOOK_SECRET is not set).")
+            signatures.verify_standard(
+                settings.standard_webhook_secrets, webhook.header("webhook-id"),
+                webhook.header("webhook-timestamp"), webhook.header("webhook-signature"),
+                webhook.body, settings.webhook_tolerance_seconds, now=self.clock(),
+            )
+            return "standard"
+        token = self._supplied_token(webhook)
+        if webhook.header(ZOHO_SIGNATURE) is not None:
+            if not settings.webhook_secrets:
+                raise SignatureError("Zoho webhook signatures are not enabled here "
+                                     "(TDS_WEBHOOK_SECRET is not set).")
+            signatures.verify_zoho(settings.webhook_secrets, webhook.header(ZOHO_SIGNATURE),
+                                   signed_body, [*webhook.query, *form_pairs])
+            if token is not None:  # both sent: the token must be right as well
+                signatures.verify_token(settings.webhook_token, token)
+            return "zoho"
+        if settings.webhook_token and token is not None:
+            signatures.verify_token(settings.webhook_token, token)
+            return "token"
+        raise SignatureError("The webhook carries no signature; configure a secret (or token) "
+                             "in Zoho's webhook settings.")
+
+    def _supplied_token(self, webhook: IncomingWebhook) -> str | None:
+        name = self.settings.webhook_token_param
+        if not (self.settings.webhook_token and name):
+            return None
+        for key, value in webhook.query:
+            if key == name:
+                return value
+        return webhook.header(name)
+
+    # -- store ----------------------------------------------------------
+    def store(self, session: Session, webhook: IncomingWebhook) -> Receipt:
+        """Verify, validate and insert the event (flushed, not committed).
+
+        Raises a :class:`WebhookError` subclass or :class:`SignatureError`
+        for a webhook to refuse. A duplicate (same ``webhook-id``, or the
+        same entity and canonical record) returns the existing event's id:
+        the UNIQUE dedup key decides, so concurrent copies store one row.
+        """
+        spec = spec_for(webhook.entity)
+        parsed = parse_body(webhook.content_type, webhook.body)
+        scheme = self.authenticate(webhook, parsed.form_pairs, parsed.signed_body)
+        record = validate_record(spec, parsed.document)
+        organization_id = record.organization_id or self._query_organization(webhook)
+        dedup_key = self.dedup_key(spec, webhook, record)
+        existing = self._find(session, dedup_key)
+        if existing is not None:
+            return Receipt(existing, spec, record.zoho_id, scheme, duplicate=True)
+        event = InboxEvent(
+            entity=spec.name, zoho_id=record.zoho_id, organization_id=organization_id,
+            dedup_key=dedup_key, signature_scheme=scheme,
+            content_type=(webhook.content_type or "")[:128],
+            raw_body=webhook.body.decode("utf-8"), headers=stored_headers(webhook.headers,
+                                                                          self._secret_names()),
+            payload=record.record, last_modified_time=record.last_modified_time,
+            correlation_id=webhook.correlation_id[:64], status=InboxStatus.RECEIVED,
+            attempts=0, received_at=self._now(),
+        )
+        try:
+            with session.begin_nested():
+                session.add(event)
+        except IntegrityError:
+            # A concurrent copy committed first; its row is the event.
+            existing = self._find(session, dedup_key)
+            if existing is None:
+                raise
+            return Receipt(existing, spec, record.zoho_id, scheme, duplicate=True)
+        return Receipt(event.id, spec, record.zoho_id, scheme, duplicate=False)
+
+    def dedup_key(self, spec: EntitySpec, webhook: IncomingWebhook,
+                  record: WebhookRecord) -> str:
+        """``webhook-id`` when sent, else sha256 of the entity and canonical record."""
+        message_id = webhook.header("webhook-id")
+        if message_id:
+            if SANE_ID.fullmatch(message_id):
+                return f"wh:{message_id}"
+            return "wh-sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
+        return "sha256:" + record.dedup_digest(spec.name)
+
+    def _query_organization(self, webhook: IncomingWebhook) -> str | None:
+        for key, value in webhook.query:
+            if key == "organization_id":
+                if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", value):
+                    raise InvalidPayloadError("The organization_id query parameter is not a Zoho "
+                                         "organization id.")
+                return value
+        return None
+
+    def _secret_names(self) -> frozenset[str]:
+        token_header = self.settings.webhook_token_param.lower()
+        return SECRET_HEADERS | {token_header} if token_header else SECRET_HEADERS
+
+    @staticmethod
+    def _find(session: Session, dedup_key: str) -> int | None:
+        return session.scalar(select(InboxEvent.id).where(InboxEvent.dedup_key == dedup_key))
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    # -- enqueue --------------------------------------------------------
+    def dispatch(self, session: Session, event_id: int, spec: EntitySpec,
+                 enqueue: Enqueue) -> bool:
+        """Publish the event's task and mark it ``queued``; False if the broker refused.
+
+        A refused publish leaves the event ``received`` with the error noted;
+        the sweeper tries again.
+        """
+        try:
+            enqueue(spec.event_task, [event_id], spec.queue)
+        except Exception as error:  # noqa: BLE001 - any publish failure: the sweeper retries.
+            log.warning("broker refused the event; the sweeper will enqueue it",
+                        extra={"event_id": event_id, "error": _short(error)})
+            session.execute(update(InboxEvent).where(InboxEvent.id == event_id,
+                                                     InboxEvent.status == InboxStatus.RECEIVED)
+                            .values(error=f"enqueue failed: {_short(error)}"))
+            return False
+        # Only a still-received event becomes queued: a fast worker may be done already.
+        session.execute(update(InboxEvent).where(InboxEvent.id == event_id,
+                                                 InboxEvent.status == InboxStatus.RECEIVED)
+                        .values(status=InboxStatus.QUEUED, queued_at=self._now(), error=None))
+        return True
+
+    def sweep(self, session: Session, enqueue: Enqueue, now: datetime | None = None,
+              limit: int = SWEEP_BATCH) -> int:
+        """Enqueue events left ``received`` longer than the grace period; how many were.
+
+        Stops at the first refused publish (the broker is down: the next
+        sweep tries again). On Postgres the rows are locked with SKIP LOCKED
+        so two sweepers never take the same event.
+        """
+        cutoff = (now or self._now()) - timedelta(seconds=self.settings.sweeper_grace_seconds)
+        rows = session.execute(
+            select(InboxEvent.id, InboxEvent.entity)
+            .where(InboxEvent.status == InboxStatus.RECEIVED, InboxEvent.received_at < cutoff)
+            .order_by(InboxEvent.id).limit(limit).with_for_update(skip_locked=True)
+        ).all()
+        enqueued = 0
+        for event_id, entity in rows:
+            spec = BY_NAME.get(entity)
+            if spec is None:
+                continue
+            if not self.dispatch(session, event_id, spec, enqueue):
+                break
+            enqueued += 1
+        if rows:
+            log.info("inbox swept", extra={"found": len(rows), "enqueued": enqueued})
+        return enqueued
+
+
+def stored_headers(headers: Mapping[str, str], secret_names: frozenset[str]) -> dict[str, str]:
+    """Headers worth keeping: no secrets or signatures, bounded, control characters replaced."""
+    kept: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.lower() in secret_names or len(kept) >= MAX_STORED_HEADERS:
+            continue
+        kept[_printable(name)[:128]] = _printable(value)[:MAX_HEADER_VALUE]
+    return kept
+
+
+def _printable(text: str) -> str:
+    return "".join(char if char.isprintable() else "\ufffd" for char in text)
+
+
+def _short(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:200]}"

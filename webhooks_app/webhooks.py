@@ -1,0 +1,167 @@
+"""`POST /api/zoho/webhooks/<entity>`: translate HTTP to the inbox and back.
+
+The view reads the request within bounds, lets
+:class:`tds.inbox.ProcessorService` verify, validate and store the event in
+a unit of work it commits, then enqueues it and answers. Every answer is
+JSON with a ``message``; every request writes one audit line to the
+``tds.webhooks`` logger (never a secret or a signature).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from tds.inbox import (
+    IncomingWebhook,
+    InvalidPayloadError,
+    ProcessorService,
+    Receipt,
+    SignatureError,
+    UnknownEntityError,
+    UnsupportedContentTypeError,
+    WebhookError,
+    sane_correlation_id,
+    spec_for,
+)
+from tds.logs import correlated, new_correlation_id
+from tds.webhook_payloads import parse_query
+from webhooks_app.extensions import tds_ext
+from webhooks_app.producer import producer
+
+blueprint = Blueprint("webhooks", __name__, url_prefix="/api/zoho/webhooks")
+audit = logging.getLogger("tds.webhooks")
+
+ACCEPTED_METHODS = ("POST", "PUT")
+CORRELATION_HEADER = "X-Correlation-ID"
+RETRY_AFTER_SECONDS = "30"
+# Refusals: (status, error code, audit outcome). The one place they meet HTTP.
+REFUSALS: tuple[tuple[type[Exception], int, str], ...] = (
+    (UnknownEntityError, 404, "not_found"),
+    (SignatureError, 401, "unauthorized"),
+    (UnsupportedContentTypeError, 415, "unsupported_media_type"),
+    (InvalidPayloadError, 400, "bad_request"),
+)
+
+
+@dataclass
+class Answer:
+    """An HTTP answer plus what the audit line needs."""
+
+    status: int
+    body: dict[str, Any]
+    outcome: str
+    zoho_id: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class BodyTooLargeError(Exception):
+    """The body is over TDS_WEBHOOK_MAX_BYTES (413)."""
+
+
+@blueprint.route("/<entity>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def receive(entity: str) -> Response:
+    """Take in one webhook for `entity`; see the module docstring for the answers."""
+    started = time.perf_counter()
+    correlation_id = (sane_correlation_id(request.headers.get("X-Correlation-ID"),
+                                          request.headers.get("X-Request-ID"))
+                      or new_correlation_id())
+    with correlated(correlation_id):
+        answer = _answer(entity, correlation_id)
+        audit.info("webhook %s", answer.outcome, extra={
+            "correlation_id": correlation_id, "entity": entity[:64], "zoho_id": answer.zoho_id,
+            "outcome": answer.outcome, "status": answer.status,
+            "event_id": answer.body.get("event_id"),
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        })
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    response.headers.update(answer.headers)
+    response.headers[CORRELATION_HEADER] = correlation_id
+    return response
+
+
+def _answer(entity: str, correlation_id: str) -> Answer:
+    ext = tds_ext()
+    try:
+        spec_for(entity)
+        if request.method not in ACCEPTED_METHODS:
+            return Answer(405, _error("method_not_allowed", f"{request.method} is not accepted "
+                                      "here; Zoho webhooks must use POST or PUT."),
+                          "method_not_allowed", headers={"Allow": ", ".join(ACCEPTED_METHODS)})
+        webhook = IncomingWebhook(
+            entity=entity, body=_read_body(ext.settings.webhook_max_bytes),
+            content_type=request.headers.get("Content-Type"),
+            query=parse_query(request.query_string),
+            headers={name.lower(): value for name, value in request.headers.items()},
+            correlation_id=correlation_id,
+        )
+        service = ProcessorService(ext.settings)
+        with ext.database.session() as session:
+            receipt = service.store(session, webhook)
+    except BodyTooLargeError:
+        return Answer(413, _error("payload_too_large", "The body is larger than "
+                                  f"{ext.settings.webhook_max_bytes} bytes "
+                                  "(TDS_WEBHOOK_MAX_BYTES)."), "payload_too_large")
+    except (WebhookError, SignatureError) as error:
+        status, code = next((status, code) for kind, status, code in REFUSALS
+                            if isinstance(error, kind))
+        return Answer(status, _error(code, str(error)), code)
+    except SQLAlchemyError as error:
+        audit.warning("database cannot store the event",
+                      extra={"error": f"{type(error).__name__}: {str(error)[:200]}"})
+        return Answer(503, _error("service_unavailable", "The event could not be stored "
+                                  "because the database is unavailable; nothing was accepted. "
+                                  "Send it again later."), "unavailable",
+                      headers={"Retry-After": RETRY_AFTER_SECONDS})
+    if receipt.duplicate:
+        return Answer(200, {"duplicate": True, "event_id": receipt.event_id,
+                            "message": "This event was received before; it is not processed "
+                                       "twice."}, "duplicate", receipt.zoho_id)
+    queued = _dispatch(service, receipt)
+    message = ("Event stored and queued for processing." if queued else
+               "Event stored; it will be queued as soon as the broker is reachable.")
+    return Answer(202, {"accepted": True, "event_id": receipt.event_id,
+                        "correlation_id": correlation_id, "queued": queued, "message": message},
+                  "accepted" if queued else "accepted_unqueued", receipt.zoho_id)
+
+
+def _dispatch(service: ProcessorService, receipt: Receipt) -> bool:
+    """Enqueue a stored event; any failure leaves it for the sweeper."""
+    try:
+        with tds_ext().database.session() as session:
+            return service.dispatch(session, receipt.event_id, receipt.spec, producer())
+    except SQLAlchemyError as error:
+        audit.warning("could not mark the event queued; the sweeper will see to it",
+                      extra={"error": f"{type(error).__name__}: {str(error)[:200]}"})
+        return False
+
+
+def _read_body(max_bytes: int) -> bytes:
+    """The body, refused from Content-Length first and read at most `max_bytes` + 1."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise BodyTooLargeError
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= max_bytes:
+            chunk = request.stream.read(max_bytes + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except RequestEntityTooLarge:
+        raise BodyTooLargeError from None
+    if size > max_bytes:
+        raise BodyTooLargeError
+    return b"".join(chunks)
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": code, "message": message}
