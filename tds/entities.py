@@ -30,6 +30,7 @@ from tds.db.models import (
     Product,
     StockLevel,
 )
+from tds.db.upsert import upsert_records
 from tds.errors import TDSError
 from tds.mapping import (
     BillSchema,
@@ -155,10 +156,14 @@ class EntitySpec:
         return result
 
     def write(self, session: Session, organization_id: str,
-              documents: Iterable[Mapping[str, Any]], strict: bool = False) -> int:
-        """Upsert documents, guarded by last_modified_time, skipping unchanged rows."""
-        return records.write_rows(session, self.model,
-                                  self.rows(organization_id, documents, strict))
+              documents: Iterable[Mapping[str, Any]], strict: bool = False,
+              skip_unchanged: bool = True) -> int:
+        """Upsert documents, guarded by last_modified_time. Bulk passes skip rows stored
+        at the same version; an event (or its replay) re-applies an equal version."""
+        rows = self.rows(organization_id, documents, strict)
+        if skip_unchanged:
+            return records.write_rows(session, self.model, rows)
+        return upsert_records(session, self.model, rows)
 
 
 @dataclass(frozen=True)
@@ -191,9 +196,10 @@ class PriceSpec(EntitySpec):
     """Price books; their `pricebook_items` replace the price list's item rows."""
 
     def write(self, session: Session, organization_id: str,
-              documents: Iterable[Mapping[str, Any]], strict: bool = False) -> int:
+              documents: Iterable[Mapping[str, Any]], strict: bool = False,
+              skip_unchanged: bool = True) -> int:
         documents = [d for d in documents if self.accepts(d)]
-        written = super().write(session, organization_id, documents, strict)
+        written = super().write(session, organization_id, documents, strict, skip_unchanged)
         items: dict[str, tuple[datetime | None, list[dict[str, Any]]]] = {}
         for document in documents:
             lines = document.get("pricebook_items")

@@ -1,0 +1,229 @@
+"""Bringing Zoho's records into our tables: one event, an incremental pass, a
+full pass, and the reconcile that also finds records deleted in Zoho.
+
+:func:`apply_event` takes a `Session` and does not commit. The bulk paths
+take a :class:`Database` and commit one page per transaction, so a long
+sync holds neither memory nor locks in proportion to the organization.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tds import records
+from tds.db.models import SyncState
+from tds.db.session import Database
+from tds.entities import EntitySpec
+from tds.mapping import format_zoho_time, parse_zoho_time
+from tds.zoho.errors import ZohoNotFoundError, ZohoValidationError
+
+log = logging.getLogger("tds.sync")
+RUN_COLUMNS = {"incremental": "last_incremental_at", "full": "last_full_sync_at",
+               "reconcile": "last_reconcile_at"}
+
+
+class ZohoReader(Protocol):
+    """What syncing needs from :class:`tds.zoho.UnifiedZohoClient`."""
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
+
+    def paginated_fetch(self, path: str, list_key: str,
+                        params: Mapping[str, Any] | None = None,
+                        per_page: int = 200) -> Iterator[list[dict[str, Any]]]: ...
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What applying one event did."""
+
+    written: int = 0
+    deleted: int = 0
+    fetched: int = 0
+
+
+@dataclass
+class SyncReport:
+    """Totals of a sync run; `cursor` is the stored cursor after it."""
+
+    entity: str
+    mode: str  # incremental, full, reconcile
+    pages: int = 0
+    seen: int = 0
+    written: int = 0
+    deleted: int = 0
+    cursor: datetime | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+# --- one event --------------------------------------------------------------
+
+
+def fetch_record(client: ZohoReader, spec: EntitySpec, zoho_id: str) -> dict[str, Any] | None:
+    """The full record from Zoho, or None when Zoho says it does not exist (404)."""
+    try:
+        body = client.get(spec.record_path(zoho_id))
+    except ZohoNotFoundError:
+        return None
+    document = body.get(spec.single_key)
+    if not isinstance(document, dict):
+        raise ZohoValidationError(f"Zoho's answer for {spec.record_path(zoho_id)} has no "
+                                  f"{spec.single_key!r} object.")
+    return document
+
+
+def apply_event(session: Session, client: ZohoReader, spec: EntitySpec, organization_id: str,
+                payload: Mapping[str, Any], zoho_id: str) -> EventResult:
+    """Write what a webhook stands for, guarded by last_modified_time.
+
+    A payload complete enough for our columns is written as it is; otherwise
+    (only an id, a partial record, an inventory adjustment naming items) the
+    records are fetched from Zoho. A record Zoho no longer has is soft-deleted.
+    """
+    resolution = spec.resolve_event(payload, zoho_id)
+    documents = list(resolution.documents)
+    missing: list[str] = []
+    for record_id in resolution.fetch_ids:
+        document = fetch_record(client, spec, record_id)
+        if document is None:
+            missing.append(record_id)
+        else:
+            documents.append(document)
+    written = spec.write(session, organization_id, documents, strict=True,
+                         skip_unchanged=False)
+    deleted = records.mark_deleted(session, spec.model, organization_id, missing)
+    return EventResult(written=written, deleted=deleted, fetched=len(resolution.fetch_ids))
+
+
+# --- bulk passes --------------------------------------------------------------
+
+
+def sync_incremental(database: Database, client: ZohoReader, spec: EntitySpec,
+                     organization_id: str) -> SyncReport:
+    """Records changed since the stored cursor (Zoho's `last_modified_time` filter,
+    inclusive, so the boundary record is re-read and skipped as unchanged). Entities
+    without the filter, and the first run, get a full pass that skips unchanged rows."""
+    with database.session() as session:
+        cursor = _state(session, organization_id, spec.name).cursor
+    if cursor is None or not spec.modified_filter:
+        return _drain(iter_sync(database, client, spec, organization_id, "incremental"))
+    params = {**dict(spec.list_params), spec.modified_field: format_zoho_time(cursor)}
+    return _drain(iter_sync(database, client, spec, organization_id, "incremental", params))
+
+
+def sync_full(database: Database, client: ZohoReader, spec: EntitySpec,
+              organization_id: str) -> SyncReport:
+    """Every record, a page per transaction."""
+    return _drain(iter_sync(database, client, spec, organization_id, "full"))
+
+
+def reconcile(database: Database, client: ZohoReader, spec: EntitySpec,
+              organization_id: str) -> SyncReport:
+    """A full pass that also soft-deletes rows whose record Zoho no longer lists.
+
+    Rows written during the pass (by webhooks) are never taken for missing;
+    rows that reappear in Zoho are un-deleted by the pass's upsert.
+    """
+    return _drain(iter_sync(database, client, spec, organization_id, "reconcile"))
+
+
+def iter_sync(database: Database, client: ZohoReader, spec: EntitySpec, organization_id: str,
+              mode: str, params: Mapping[str, Any] | None = None) -> Iterator[SyncReport]:
+    """Run a pass, yielding the running report after each page (for progress bars)."""
+    report = SyncReport(spec.name, mode)
+    query = dict(params) if params is not None else dict(spec.list_params)
+    seen_ids: set[str] = set()
+    newest: datetime | None = None
+    try:
+        for page in client.paginated_fetch(spec.path, spec.list_key, query):
+            with database.session() as session:
+                report.written += spec.write(session, organization_id, page)
+            report.pages += 1
+            report.seen += len(page)
+            for document in page:
+                stamp = _modified(spec, document)
+                if stamp is not None and (newest is None or stamp > newest):
+                    newest = stamp
+                if mode == "reconcile" and document.get(spec.id_field):
+                    seen_ids.add(str(document[spec.id_field]))
+            yield report
+        with database.session() as session:
+            if mode == "reconcile":
+                stale = records.live_ids(session, spec.model, organization_id,
+                                         synced_before=report.started_at) - seen_ids
+                report.deleted = records.mark_deleted(session, spec.model, organization_id,
+                                                      stale)
+            report.cursor = _finish(session, organization_id, spec.name, mode, newest,
+                                    report.started_at)
+    except Exception as error:
+        _record_error(database, organization_id, spec.name, error)
+        raise
+    log.info("sync finished", extra={"entity": spec.name, "mode": mode, "pages": report.pages,
+                                     "seen": report.seen, "written": report.written,
+                                     "deleted": report.deleted})
+    yield report
+
+
+def _drain(reports: Iterator[SyncReport]) -> SyncReport:
+    last: SyncReport | None = None
+    for last in reports:  # noqa: B007 - the last report is the total
+        pass
+    assert last is not None
+    return last
+
+
+def _modified(spec: EntitySpec, document: Mapping[str, Any]) -> datetime | None:
+    try:
+        return parse_zoho_time(document.get(spec.modified_field))
+    except ValueError:
+        return None
+
+
+# --- tds_sync_state --------------------------------------------------------------
+
+
+def _state(session: Session, organization_id: str, entity: str) -> SyncState:
+    """The state row, created if missing (concurrent creators do not collide)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    session.execute(insert(SyncState).values(organization_id=organization_id, entity=entity,
+                                             details={})
+                    .on_conflict_do_nothing(index_elements=["organization_id", "entity"]))
+    state = session.scalar(select(SyncState).where(
+        SyncState.organization_id == organization_id, SyncState.entity == entity)
+        .with_for_update().execution_options(populate_existing=True))
+    assert state is not None
+    return state
+
+
+def _finish(session: Session, organization_id: str, entity: str, mode: str,
+            newest: datetime | None, started_at: datetime) -> datetime | None:
+    state = _state(session, organization_id, entity)
+    if newest is not None and (state.cursor is None or newest > state.cursor):
+        state.cursor = newest
+    setattr(state, RUN_COLUMNS[mode], started_at)
+    state.last_error = None
+    return state.cursor
+
+
+def _record_error(database: Database, organization_id: str, entity: str,
+                  error: Exception) -> None:
+    try:
+        with database.session() as session:
+            _state(session, organization_id, entity).last_error = \
+                f"{type(error).__name__}: {error}"[:4000]
+    except Exception:  # the original error matters more than this bookkeeping
+        log.exception("could not record the sync error", extra={"entity": entity})
+
+
+def sync_states(session: Session, organization_id: str) -> dict[str, SyncState]:
+    """Every entity's state row for an organization (for status views)."""
+    rows = session.scalars(select(SyncState).where(SyncState.organization_id == organization_id))
+    return {row.entity: row for row in rows}

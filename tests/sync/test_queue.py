@@ -1,0 +1,141 @@
+"""QueueService over tds_sync_queue, on SQLite and Postgres."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, text, update
+
+from tds.db.models import InboxEvent, SyncQueueItem
+from tds.db.session import Database
+from tds.queue import HEALTH_SQL, QueueService
+from tests.sync.conftest import add_event
+
+
+def new_item(database: Database, **queue_options: float) -> int:
+    event_id = add_event(database, "products", "1", {"item_id": "1"})
+    with database.session() as session:
+        event = session.get(InboxEvent, event_id)
+        assert event is not None
+        return QueueService(session, **queue_options).ensure_event_item(event)  # type: ignore[arg-type]
+
+
+def item(database: Database, item_id: int) -> SyncQueueItem:
+    with database.session() as session:
+        found = session.get(SyncQueueItem, item_id)
+        assert found is not None
+        return found
+
+
+def test_an_event_has_one_ledger_row_however_often_it_is_ensured(database: Database) -> None:
+    event_id = add_event(database, "products", "1", {"item_id": "1"})
+    with database.session() as session:
+        event = session.get(InboxEvent, event_id)
+        assert event is not None
+        first = QueueService(session).ensure_event_item(event)
+        assert QueueService(session).ensure_event_item(event) == first
+    with database.session() as session:
+        assert QueueService(session).get_queue_stats()["pending"] == 1
+
+
+def test_a_claim_succeeds_once_the_row_is_completed_never(database: Database) -> None:
+    item_id = new_item(database)
+    with database.session() as session:
+        queue = QueueService(session)
+        assert queue.mark_processing(item_id)
+        queue.mark_completed(item_id)
+    with database.session() as session:
+        assert not QueueService(session).mark_processing(item_id)
+    assert item(database, item_id).attempts == 1
+
+
+def test_failures_back_off_then_the_row_dies(database: Database) -> None:
+    item_id = new_item(database, max_attempts=3, backoff_max_seconds=10, grace_seconds=0)
+    statuses = []
+    for _ in range(3):
+        with database.session() as session:
+            statuses.append(QueueService(session, backoff_max_seconds=10, grace_seconds=0)
+                            .mark_failed(item_id, "boom"))
+        row = item(database, item_id)
+        if row.status == "failed":
+            assert row.next_retry_at is not None
+            assert row.next_retry_at <= datetime.now(UTC) + timedelta(seconds=10)
+    assert statuses == ["failed", "failed", "dead"]
+    dead = item(database, item_id)
+    assert (dead.attempts, dead.error_message) == (3, "boom")
+
+
+def test_a_failure_never_overwrites_a_completion(database: Database) -> None:
+    item_id = new_item(database)
+    with database.session() as session:
+        QueueService(session).mark_completed(item_id)
+    with database.session() as session:
+        assert QueueService(session).mark_failed(item_id, "late") is None
+    assert item(database, item_id).status == "completed"
+
+
+def test_requeue_brings_a_dead_row_back_as_pending_now(database: Database) -> None:
+    item_id = new_item(database)
+    with database.session() as session:
+        QueueService(session).mark_failed(item_id, "poison", final=True)
+    with database.session() as session:
+        queue = QueueService(session)
+        assert [row.id for row in queue.dead_items()] == [item_id]
+        assert queue.requeue_failed_item(item_id)
+        assert not queue.requeue_failed_item(item_id)  # pending now: nothing to requeue
+    with database.session() as session:
+        assert [row.id for row in QueueService(session).get_pending_items()] == [item_id]
+        event = session.scalars(select(InboxEvent)).one()
+        assert event.status == "queued"
+
+
+def test_due_rows_are_taken_once_per_lease(database: Database) -> None:
+    item_id = new_item(database, grace_seconds=60)
+    with database.session() as session:
+        assert QueueService(session, grace_seconds=60).take_due() == []  # Celery has it
+        session.execute(update(SyncQueueItem).values(
+            next_retry_at=datetime.now(UTC) - timedelta(seconds=1)))
+    with database.session() as session:
+        assert [due.id for due in QueueService(session).take_due()] == [item_id]
+    with database.session() as session:
+        assert QueueService(session).take_due() == []
+
+
+def test_retry_items_are_failed_rows_whose_time_came(database: Database) -> None:
+    item_id = new_item(database)
+    with database.session() as session:
+        QueueService(session, grace_seconds=0).mark_failed(item_id, "x", retry_in=0)
+    with database.session() as session:
+        assert [row.id for row in QueueService(session).get_retry_items()] == [item_id]
+
+
+def test_orphaned_queued_events_get_a_ledger_row(database: Database) -> None:
+    event_id = add_event(database, "products", "1", {"item_id": "1"})
+    with database.session() as session:
+        session.execute(update(InboxEvent).values(
+            queued_at=datetime.now(UTC) - timedelta(minutes=5)))
+    with database.session() as session:
+        queue = QueueService(session, grace_seconds=60)
+        assert queue.adopt_orphaned_events() == 1
+        assert [due.inbox_event_id for due in queue.take_due()] == [event_id]
+
+
+def test_cleanup_deletes_old_completed_rows_only(database: Database) -> None:
+    done, dead = new_item(database), new_item(database)
+    with database.session() as session:
+        queue = QueueService(session)
+        queue.mark_completed(done)
+        queue.mark_failed(dead, "x", final=True)
+        session.execute(update(SyncQueueItem).values(
+            processing_completed_at=datetime.now(UTC) - timedelta(days=40)))
+    with database.session() as session:
+        assert QueueService(session).cleanup_old_items(30) == 1
+    with database.session() as session:
+        assert QueueService(session).get_queue_stats() == {
+            "pending": 0, "processing": 0, "completed": 0, "failed": 0, "dead": 1}
+
+
+def test_the_seed_health_sql_works_as_written(database: Database) -> None:
+    new_item(database)
+    with database.engine.connect() as connection:
+        assert [tuple(row) for row in connection.execute(text(HEALTH_SQL))] == [("pending", 1)]
