@@ -15,6 +15,7 @@ from celeryconfig import celery_settings
 from tds.config import Settings, load_settings
 from tds.db.session import Database
 from tds.logs import configure_logging
+from workers.schedule import beat_schedule
 
 TASK_MODULES = ["workers.tasks", "workers.sweeper"]
 _state: dict[str, Any] = {}
@@ -23,7 +24,7 @@ _state: dict[str, Any] = {}
 def create_celery(settings: Settings) -> Celery:
     """A Celery app for `settings` (tests and the web app's producer use this)."""
     celery = Celery("tds", include=TASK_MODULES)
-    celery.conf.update(celery_settings(settings))
+    celery.conf.update(celery_settings(settings), beat_schedule=beat_schedule(settings))
     return celery
 
 
