@@ -110,12 +110,18 @@ def sync_incremental(database: Database, client: ZohoReader, spec: EntitySpec,
     """Records changed since the stored cursor (Zoho's `last_modified_time` filter,
     inclusive, so the boundary record is re-read and skipped as unchanged). Entities
     without the filter, and the first run, get a full pass that skips unchanged rows."""
+    params = incremental_params(database, spec, organization_id)
+    return _drain(iter_sync(database, client, spec, organization_id, "incremental", params))
+
+
+def incremental_params(database: Database, spec: EntitySpec,
+                       organization_id: str) -> dict[str, Any] | None:
+    """The list query of an incremental pass, or None when it must be a full pass."""
     with database.session() as session:
         cursor = _state(session, organization_id, spec.name).cursor
     if cursor is None or not spec.modified_filter:
-        return _drain(iter_sync(database, client, spec, organization_id, "incremental"))
-    params = {**dict(spec.list_params), spec.modified_field: format_zoho_time(cursor)}
-    return _drain(iter_sync(database, client, spec, organization_id, "incremental", params))
+        return None
+    return {**dict(spec.list_params), spec.modified_field: format_zoho_time(cursor)}
 
 
 def sync_full(database: Database, client: ZohoReader, spec: EntitySpec,

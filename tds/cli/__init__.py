@@ -49,8 +49,10 @@ def _register_commands() -> None:
     from tds.cli import (  # noqa: F401
         config_commands,
         db_commands,
+        queue_commands,
         run_commands,
         sandbox_commands,
+        sync_commands,
     )
 
 
