@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,6 +64,13 @@ MAX_HEADER_VALUE = 1024
 MAX_STORED_HEADERS = 64
 SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 SWEEP_BATCH = 500
+_INBOX: Table = InboxEvent.__table__  # type: ignore[assignment]
+# Built once: parameters travel separately, so SQLAlchemy's statement cache is hit.
+_INSERTS = {
+    name: insert(_INBOX).on_conflict_do_nothing(index_elements=["dedup_key"])
+    .returning(_INBOX.c.id)
+    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 
 
 class Enqueue(Protocol):
@@ -171,7 +180,7 @@ class ProcessorService:
 
     # -- store ----------------------------------------------------------
     def store(self, session: Session, webhook: IncomingWebhook) -> Receipt:
-        """Verify, validate and insert the event (flushed, not committed).
+        """Verify, validate and insert the event (not committed).
 
         Raises a :class:`WebhookError` subclass or :class:`SignatureError`
         for a webhook to refuse. A duplicate (same ``webhook-id``, or the
@@ -184,29 +193,23 @@ class ProcessorService:
         record = validate_record(spec, parsed.document)
         organization_id = record.organization_id or self._query_organization(webhook)
         dedup_key = self.dedup_key(spec, webhook, record)
-        existing = self._find(session, dedup_key)
-        if existing is not None:
-            return Receipt(existing, spec, record.zoho_id, scheme, duplicate=True)
-        event = InboxEvent(
-            entity=spec.name, zoho_id=record.zoho_id, organization_id=organization_id,
-            dedup_key=dedup_key, signature_scheme=scheme,
-            content_type=(webhook.content_type or "")[:128],
-            raw_body=webhook.body.decode("utf-8"), headers=stored_headers(webhook.headers,
-                                                                          self._secret_names()),
-            payload=record.record, last_modified_time=record.last_modified_time,
-            correlation_id=webhook.correlation_id[:64], status=InboxStatus.RECEIVED,
-            attempts=0, received_at=self._now(),
-        )
-        try:
-            with session.begin_nested():
-                session.add(event)
-        except IntegrityError:
-            # A concurrent copy committed first; its row is the event.
-            existing = self._find(session, dedup_key)
-            if existing is None:
-                raise
-            return Receipt(existing, spec, record.zoho_id, scheme, duplicate=True)
-        return Receipt(event.id, spec, record.zoho_id, scheme, duplicate=False)
+        values = {
+            "entity": spec.name, "zoho_id": record.zoho_id, "organization_id": organization_id,
+            "dedup_key": dedup_key, "signature_scheme": scheme,
+            "content_type": (webhook.content_type or "")[:128],
+            "raw_body": webhook.body.decode("utf-8"),
+            "headers": stored_headers(webhook.headers, self._secret_names()),
+            "payload": record.record, "last_modified_time": record.last_modified_time,
+            "correlation_id": webhook.correlation_id[:64], "status": InboxStatus.RECEIVED.value,
+            "attempts": 0, "received_at": self._now(),
+        }
+        event_id = _insert_new(session, values)
+        if event_id is None:  # the dedup key exists: a replay, or a concurrent copy won
+            event_id = self._find(session, dedup_key)
+            if event_id is None:
+                raise RuntimeError(f"inbox event {dedup_key} conflicted but cannot be found")
+            return Receipt(event_id, spec, record.zoho_id, scheme, duplicate=True)
+        return Receipt(event_id, spec, record.zoho_id, scheme, duplicate=False)
 
     def dedup_key(self, spec: EntitySpec, webhook: IncomingWebhook,
                   record: WebhookRecord) -> str:
@@ -286,6 +289,24 @@ class ProcessorService:
         if rows:
             log.info("inbox swept", extra={"found": len(rows), "enqueued": enqueued})
         return enqueued
+
+
+def _insert_new(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert an inbox row unless its dedup key exists; the new id, or None.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on both dialects: on
+    Postgres a concurrent copy waits for the first to commit, then inserts
+    nothing, so the UNIQUE index alone decides.
+    """
+    insert = _INSERTS.get(session.get_bind().dialect.name)
+    if insert is not None:
+        return session.connection().execute(insert, values).scalar()
+    try:  # any other dialect: let the UNIQUE violation roll back a savepoint
+        with session.begin_nested():
+            return session.connection().execute(_INBOX.insert().returning(_INBOX.c.id),
+                                                values).scalar()
+    except IntegrityError:
+        return None
 
 
 def stored_headers(headers: Mapping[str, str], secret_names: frozenset[str]) -> dict[str, str]:

@@ -47,6 +47,8 @@ def celery_producer(settings: Settings) -> CeleryEnqueue:
         config["broker_transport_options"] = {**config["broker_transport_options"],
                                               **REDIS_TIMEOUTS}
     config["broker_connection_timeout"] = 2
+    # A second publish per webhook only for Flower's "sent" state; queue depth shows backlog.
+    config["task_send_sent_event"] = False
     celery.conf.update(config)
     return CeleryEnqueue(celery)
 
