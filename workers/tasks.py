@@ -111,9 +111,19 @@ def reconcile(self: Task, entity: str) -> int:
         raise
 
 
+def _declare_queues() -> None:
+    # Declared afresh, not from kombu's cache: after a broker restart or a Redis flush
+    # the queue bindings are gone and every publish would go nowhere.
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        for queue in app.amqp.queues.values():
+            queue(channel).declare()
+
+
 @app.task(name="tds.maintenance.dispatch_due", queue=MAINTENANCE_QUEUE, **RETRY_OPTIONS)
 def dispatch_due(self: Task) -> int:
     """Re-enqueue ledger work whose retry time passed or whose message was lost."""
+    _declare_queues()
     due = processing.take_due_events(database(), settings())
     for item in due:
         spec = spec_for(item.entity)
