@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from tds.db.models import Product
 from tds.mapping import parse_zoho_time
 from tests.workers.conftest import StackFactory
 
@@ -49,12 +51,11 @@ def test_out_of_order_events_keep_the_newer_and_partial_ones_fetch(
     stack.start_worker()
     stack.wait_for(lambda: stack.inbox_statuses() == {"processed": 3}, "three events")
     with stack.database.session() as session:
-        from sqlalchemy import select
-
-        from tds.db.models import Product
         names = dict(session.execute(select(Product.zoho_id, Product.name)).all())
     assert names[item_id] == "newer"
-    assert names[other] == stack.sandbox.state.store.get("items", other)["name"]  # type: ignore[index]
+    fetched = stack.sandbox.state.store.get("items", other)
+    assert fetched is not None
+    assert names[other] == fetched["name"]
 
 
 def test_syncs_and_events_converge_through_a_429_storm_and_5xx_errors(
