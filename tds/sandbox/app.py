@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from tds.sandbox.changes import Mutator
@@ -28,6 +28,7 @@ from tds.sandbox.webhooks import WebhookEmitter
 from tds.sandbox.writes import ZohoFault
 
 STATE_KEY = "tds_sandbox"
+DROPPED_KEY = "tds_sandbox_dropped"  # set on flask.g when the connection was cut
 
 
 @dataclass
@@ -99,7 +100,9 @@ def _http_answer(error: HTTPException) -> Response:
 def _count(response: Response) -> Response:
     if not request.path.startswith("/__admin"):
         rule = request.url_rule.rule if request.url_rule else "(unmatched)"
-        state().stats.served(f"{request.method} {rule}", response.status_code)
+        status = None if g.get(DROPPED_KEY) else response.status_code
+        state().stats.served(f"{request.method} {rule}", status,
+                             api=request.blueprint != "sandbox_oauth")
     return response
 
 

@@ -11,10 +11,10 @@ import socket
 import time
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from tds.sandbox import writes
-from tds.sandbox.app import json_body, state, zoho_error
+from tds.sandbox.app import DROPPED_KEY, json_body, state, zoho_error
 from tds.sandbox.clock import parse_time
 from tds.sandbox.entities import MAX_PER_PAGE, SPECS, EntitySpec
 from tds.sandbox.organization import organization
@@ -76,6 +76,7 @@ def _drop() -> Response:
         # Not under werkzeug's server: the closest thing to a drop is an empty 500.
         return Response(status=500)
     connection.shutdown(socket.SHUT_RDWR)
+    g.setdefault(DROPPED_KEY, True)
     return Response(status=500)  # never reaches the client: the socket is closed
 
 

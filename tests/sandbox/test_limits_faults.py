@@ -81,3 +81,34 @@ def test_stats_count_endpoints_and_reset(books: Books, sandbox: SandboxServer) -
     assert stats["token_grants"] == 1
     sandbox.admin.reset_stats()
     assert sandbox.admin.stats()["requests"] == 0
+
+
+def test_stats_count_api_answers_by_status(books: Books, sandbox: SandboxServer) -> None:
+    assert sandbox.admin.stats()["status"] == {}  # always present, empty at first
+    books.get("/items")
+    books.get("/items/0000")
+    books.call("GET", "/items", headers={"Authorization": "Zoho-oauthtoken wrong"})
+    books.fresh_token()
+    sandbox.admin.set_faults(drop_rate=1.0)
+    with pytest.raises(requests.ConnectionError):
+        books.get("/items")
+    stats = sandbox.admin.stats()
+    # API calls only; token requests are counted apart; a dropped call got no status.
+    assert stats["status"] == {"200": 1, "404": 1, "401": 1}
+    assert stats["requests"] == 4
+    assert stats["token_requests"] == 2
+    assert stats["server_errors"] == 0
+
+
+def test_quota_headers_track_the_daily_quota(
+        sandbox_factory: Callable[..., SandboxServer]) -> None:
+    server = sandbox_factory(daily_limit=100, time_factor=60)
+    books = Books(server)
+    first, second = books.get("/items"), books.get("/items")
+    assert [answer.headers["X-Rate-Limit-Remaining"] for answer in (first, second)] == [
+        "99", "98"]
+    assert second.headers["X-Rate-Limit-Limit"] == "100"
+    assert 0 < int(second.headers["X-Rate-Limit-Reset"]) <= 86400 / 60
+    refused = books.call("GET", "/items", headers={"Authorization": "Zoho-oauthtoken x"})
+    assert refused.status_code == 401
+    assert refused.headers["X-Rate-Limit-Remaining"] == "98"  # a refused call is not counted
