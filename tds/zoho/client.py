@@ -111,7 +111,6 @@ class UnifiedZohoClient:
         while True:
             attempt += 1
             with self.budget.slot():
-                self.budget.acquire()
                 response, error = self._attempt(method, path, query, json, attempt)
             if error is None and response is not None:
                 body: dict[str, Any] = response.json()
@@ -145,7 +144,15 @@ class UnifiedZohoClient:
         started = time.monotonic()
         response: requests.Response | None = None
         try:
+            # The token first (it may take a refresh, or a wait for another process's):
+            # the moment the budget books must be the moment the call leaves, or
+            # callers bunch up at Zoho however evenly they were spaced here.
             url = self.api_base_url() + "/" + path.lstrip("/")
+        except ZohoAPIError as exc:
+            return None, self._logged(method, path, attempt, started, None, exc)
+        self.budget.acquire()
+        started = time.monotonic()
+        try:
             try:
                 response = self.http.request(method, url, params=query, json=json,
                                              timeout=self.settings.zoho_timeout_seconds)
@@ -153,8 +160,14 @@ class UnifiedZohoClient:
                 raise transport_error(exc, url) from exc
             self.budget.observe(response.headers)
             error = error_from_response(response)
-        except ZohoAPIError as exc:  # a transport failure, or the token could not be had
+        except ZohoAPIError as exc:  # a transport failure, or a refresh after a 401 failed
             error = exc
+        return response, self._logged(method, path, attempt, started, response, error)
+
+    @staticmethod
+    def _logged(method: str, path: str, attempt: int, started: float,
+                response: requests.Response | None,
+                error: ZohoAPIError | None) -> ZohoAPIError | None:
         log.info("zoho call", extra={
             "method": method, "path": path, "attempt": attempt,
             "status": response.status_code if response is not None else None,
@@ -162,7 +175,7 @@ class UnifiedZohoClient:
             "error": type(error).__name__ if error is not None else None,
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
         })
-        return response, error
+        return error
 
     def _retry_delay(self, error: ZohoAPIError, attempt: int, idempotent: bool) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""

@@ -73,3 +73,24 @@ def test_in_flight_calls_are_capped(budget_factory: BudgetFactory) -> None:
         pass
     with budget.slot():
         pass  # freed slots are usable again
+
+
+def test_a_smaller_zoho_quota_wins(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_rate_limit_per_min=60_000, zoho_daily_limit=1000)
+    budget.observe({"X-Rate-Limit-Limit": "3", "X-Rate-Limit-Remaining": "1",
+                    "X-Rate-Limit-Reset": "600"})
+    budget.acquire()  # Zoho's plan allows 3 a day and 2 are spent: one left
+    with pytest.raises(ZohoRateLimitError) as raised:
+        budget.acquire()
+    assert raised.value.daily
+
+
+def test_a_smaller_configured_quota_wins(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_rate_limit_per_min=60_000, zoho_daily_limit=3)
+    budget.observe({"X-Rate-Limit-Limit": "10000", "X-Rate-Limit-Remaining": "9999",
+                    "X-Rate-Limit-Reset": "600"})
+    budget.acquire()
+    budget.acquire()  # ZOHO_DAILY_LIMIT=3 and Zoho counted one: two left
+    with pytest.raises(ZohoRateLimitError) as raised:
+        budget.acquire()
+    assert raised.value.daily

@@ -86,14 +86,21 @@ class RateBudget(ABC):
             self._free_slot(token)
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Correct the day's count from Zoho's ``X-Rate-Limit-*`` headers, when present."""
+        """Correct the day's count from Zoho's ``X-Rate-Limit-*`` headers, when present.
+
+        The headers track the daily quota: ``Limit`` calls a day, ``Remaining`` left,
+        ``Reset`` seconds until it refills. The count is set so that both
+        ``ZOHO_DAILY_LIMIT`` and Zoho's remaining calls hold: when the plan allows
+        fewer calls than configured, the budget stops where Zoho would.
+        """
         remaining = _int(headers.get("X-Rate-Limit-Remaining"))
         if remaining is None:
             return
+        remaining = max(0, remaining)
         limit = _int(headers.get("X-Rate-Limit-Limit")) or self.daily_limit
         reset = _int(headers.get("X-Rate-Limit-Reset"))
-        self._correct(max(0, limit - remaining),
-                      float(reset) if remaining <= 0 and reset is not None else None)
+        used = max(limit - remaining, self.daily_limit - remaining, 0)
+        self._correct(used, float(reset) if remaining == 0 and reset is not None else None)
 
     @abstractmethod
     def _reserve(self, max_wait: float) -> Reservation:

@@ -10,6 +10,7 @@ once the bucket has been idle longer than a call can last.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -32,12 +33,15 @@ class DatabaseTokenBucket(RateBudget):
         self._ensure_row()
 
     def _reserve(self, max_wait: float) -> Reservation:
-        now = datetime.now(UTC)
         day = today()
         with self._database.session() as session:
             row = session.execute(
                 select(RateBucket).where(RateBucket.bucket_key == self.key).with_for_update()
             ).scalar_one()
+            # The clock is read once the row is ours: a moment taken before waiting for
+            # the lock would credit the bucket with time the previous holder already used.
+            now = datetime.now(UTC)
+            booked = time.monotonic()
             if row.day != day:
                 row.day, row.day_count = day, 0
             if row.day_count >= self.daily_limit:
@@ -47,7 +51,9 @@ class DatabaseTokenBucket(RateBudget):
             if reservation.granted:
                 row.tokens, row.refilled_at = tokens, now
                 row.day_count += 1
-            return reservation
+        # The wait counts from `now`, not from after the commit (which can take a while).
+        return reservation._replace(
+            wait=max(0.0, reservation.wait - (time.monotonic() - booked)))
 
     def _try_slot(self) -> str | None:
         stale = datetime.now(UTC) - timedelta(seconds=self.slot_ttl)
