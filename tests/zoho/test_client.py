@@ -12,6 +12,7 @@ from tds.config import Settings
 from tds.db.session import Database
 from tds.zoho import (
     UnifiedZohoClient,
+    ZohoAPIError,
     ZohoNotFoundError,
     ZohoServerError,
     ZohoValidationError,
@@ -48,17 +49,26 @@ def test_transient_server_errors_are_ridden_out(settings: Settings, database: Da
     assert zoho_sandbox.admin.stats()["status"]["500"] > 0
 
 
-@pytest.mark.parametrize(("method", "path", "error"), [
-    ("GET", "/items/0000", ZohoNotFoundError),
-    ("GET", "/bad", ZohoValidationError),
+@pytest.mark.parametrize(("method", "path", "params", "status", "error"), [
+    ("GET", "/items/0000", {}, 404, ZohoNotFoundError),
+    ("GET", "/bad", {}, 404, ZohoNotFoundError),  # Zoho: 404, code 5 "Invalid URL Passed"
+    ("GET", "/items", {"sort_order": "X"}, 400, ZohoValidationError),
+    ("DELETE", "/items", {}, 405, ZohoValidationError),
+    ("POST", "/salesorders", {}, 400, ZohoValidationError),  # customer_id missing
 ])
 def test_client_errors_are_not_retried(settings: Settings, database: Database,
                                        zoho_sandbox: Any, method: str, path: str,
-                                       error: type[Exception]) -> None:
+                                       params: dict[str, str], status: int,
+                                       error: type[ZohoAPIError]) -> None:
     client = UnifiedZohoClient(sandbox_settings(settings, zoho_sandbox), database)
-    with pytest.raises(error):
-        client.request(method, path)
-    assert zoho_sandbox.admin.stats()["requests"] == 1
+    with pytest.raises(error) as raised:
+        client.request(method, path, params=params, json={} if method == "POST" else None)
+    assert type(raised.value) is error
+    assert raised.value.http_status == status
+    assert not raised.value.retryable
+    stats = zoho_sandbox.admin.stats()
+    assert stats["requests"] == 1
+    assert stats["status"] == {str(status): 1}
 
 
 def test_pagination_streams_ten_thousand_records_in_flat_memory(
