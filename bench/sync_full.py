@@ -1,0 +1,129 @@
+"""Benchmark: full sync of N sandbox items into a scratch Postgres database.
+
+Prints records/s, the ratio to a COPY of the same rows into the same table
+(goal >= 0.3) and the syncing process's peak RSS after 10k records and at
+the end (goal < 300 MB, flat). The sandbox runs in its own process with its
+limits lifted. Figures only, no assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import multiprocessing
+import time
+import uuid
+from multiprocessing.connection import Connection
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tds.config import Settings
+from tds.db import migrate
+from tds.db.session import Database
+from tds.entities import BY_NAME
+from tds.sandbox import SandboxConfig, SandboxServer
+from tds.sync import iter_sync
+from tds.zoho import UnifiedZohoClient
+
+ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def serve_sandbox(items: int, ready: Connection) -> None:
+    config = SandboxConfig(items=items, contacts=10, invoices=0, bills=0, creditnotes=0,
+                           salesorders=0, pricebooks=0, inventory_adjustments=0,
+                           rate_limit_per_min=10**9, daily_limit=10**9)
+    server = SandboxServer(config).start()
+    ready.send((server.accounts_url, server.api_base_url, config.organization_id))
+    ready.recv()  # until told to stop
+    server.stop()
+
+
+def run_sync(url: str, accounts: str, api: str, org: str, out: Connection) -> None:
+    settings = Settings(env="test", database_url=url, zoho_client_id="1000.SANDBOXCLIENT",
+                        zoho_client_secret="sandbox-secret",
+                        zoho_refresh_token="1000.sandbox.refresh",
+                        zoho_organization_id=org, zoho_accounts_url=accounts,
+                        zoho_api_base_url=api, zoho_rate_limit_per_min=10**9,
+                        zoho_daily_limit=10**9, testing=True)
+    database = Database(url)
+    client = UnifiedZohoClient(settings, database)
+    rss_at_10k = 0.0
+    started = time.perf_counter()
+    report: Any = None
+    for report in iter_sync(database, client, BY_NAME["products"], org, "full"):
+        if not rss_at_10k and report.seen >= 10_000:
+            rss_at_10k = peak_rss_mb()
+    out.send((report.seen, time.perf_counter() - started, rss_at_10k, peak_rss_mb()))
+
+
+def copy_rate(url: str) -> tuple[int, float]:
+    """Export the synced rows, empty the table, time COPY FROM of the same rows."""
+    engine = create_engine(url)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        buffer = io.StringIO()
+        cursor.copy_expert("COPY products TO STDOUT", buffer)
+        rows = buffer.getvalue().count("\n")
+        cursor.execute("TRUNCATE products")
+        raw.commit()
+        buffer.seek(0)
+        started = time.perf_counter()
+        cursor.copy_expert("COPY products FROM STDIN", buffer)
+        raw.commit()
+        return rows, time.perf_counter() - started
+    finally:
+        raw.close()
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--admin-url", default=ADMIN_URL)
+    args = parser.parse_args()
+    name = f"tds_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(args.admin_url).set(database=name).render_as_string(hide_password=False)
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    sandbox = ctx.Process(target=serve_sandbox, args=(args.items, theirs))
+    try:
+        migrate.upgrade(url)
+        sandbox.start()
+        accounts, api, org = ours.recv()
+        result_ours, result_theirs = ctx.Pipe()
+        syncer = ctx.Process(target=run_sync, args=(url, accounts, api, org, result_theirs))
+        syncer.start()
+        seen, seconds, rss_10k, rss_end = result_ours.recv()
+        syncer.join()
+        rows, copy_seconds = copy_rate(url)
+        sync_rate, copy_per_s = seen / seconds, rows / copy_seconds
+        print(f"items synced:        {seen:,} in {seconds:.1f} s")
+        print(f"sync rate:           {sync_rate:,.0f} records/s")
+        print(f"COPY rate:           {copy_per_s:,.0f} records/s ({rows:,} rows)")
+        print(f"ratio sync/COPY:     {sync_rate / copy_per_s:.3f}  (goal >= 0.3)")
+        print(f"peak RSS at 10k:     {rss_10k:.0f} MB")
+        print(f"peak RSS at {seen // 1000}k:    {rss_end:.0f} MB  (goal < 300 MB, flat)")
+    finally:
+        ours.send("stop")
+        sandbox.join(30)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
