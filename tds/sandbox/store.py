@@ -79,8 +79,12 @@ class Store:
         with self.lock:
             table = self.tables[entity]
             ids = table.order(query.sort_column, query.sort_order == "D")
-            matching = (rid for rid in ids if _matches(table, rid, query))
             start = (query.page - 1) * query.per_page
+            if not _filters(query):  # a plain listing: slice, don't walk the pages before
+                window = ids[start:start + query.per_page + 1]
+                return ([_list_view(table.spec, table.records[rid])
+                         for rid in window[:query.per_page]], len(window) > query.per_page)
+            matching = (rid for rid in ids if _matches(table, rid, query))
             page: list[Record] = []
             has_more = False
             for position, rid in enumerate(matching):
@@ -149,6 +153,10 @@ class Store:
     def count(self, entity: str) -> int:
         with self.lock:
             return len(self.tables[entity].records)
+
+
+def _filters(query: ListQuery) -> bool:
+    return query.modified_since is not None or bool(query.equals) or bool(query.search_text)
 
 
 def _matches(table: Table, record_id: str, query: ListQuery) -> bool:
