@@ -3,25 +3,26 @@
 Prints the achieved request rate as a fraction of the (time-scaled) rate
 limit (goal >= 0.95), the 429s received (goal 0), pages and wall time.
 Figures only, no assertions. Needs Redis (the shared budget) and, unless
---sandbox-url names a running one, starts the sandbox in this process.
+--sandbox-url names a running one, starts the real sandbox (tds.sandbox) in
+this process and also reports what it counted.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import math
 import multiprocessing
 import os
+import random
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from tds.config import SANDBOX_CREDENTIALS, Settings
 from tds.db.models import Base
 from tds.db.session import Database
+from tds.sandbox import SandboxConfig, SandboxServer
 from tds.zoho import UnifiedZohoClient
 
 PER_PAGE = 200
@@ -63,12 +64,16 @@ def worker(settings: Settings, index: int, workers: int, pages: int) -> WorkerRe
     return WorkerResult(fetched, counter.calls, counter.throttled, first, time.time())
 
 
-def start_sandbox(items: int, limit: int, time_factor: float) -> Any:
-    """The in-process sandbox (tds.sandbox), configured for the run."""
-    sandbox = importlib.import_module("tds.sandbox")
-    config = sandbox.SandboxConfig(items=items, rate_limit_per_min=limit,
-                                   time_factor=time_factor, daily_limit=10 * items)
-    return sandbox.SandboxServer(config).start()
+def start_sandbox(items: int, limit: int, time_factor: float) -> SandboxServer:
+    """The real sandbox in a background thread, configured for the run.
+
+    Started before the workers fork: they inherit its memory but not its thread.
+    """
+    config = SandboxConfig(items=items, rate_limit_per_min=limit, time_factor=time_factor,
+                           daily_limit=10 * items,
+                           # An organization of its own: no Redis budget shared with other runs.
+                           organization_id=str(random.randrange(10**10, 10**11)))
+    return SandboxServer(config).start()
 
 
 def main() -> None:
@@ -85,20 +90,22 @@ def main() -> None:
     args = parser.parse_args()
 
     server = None
+    credentials = dict(SANDBOX_CREDENTIALS)
     if args.sandbox_url:
         base = args.sandbox_url.rstrip("/")
     else:
         server = start_sandbox(args.items, args.rate_limit, args.time_factor)
         base = server.base_url
+        credentials["zoho_organization_id"] = server.config.organization_id
     database_url = f"sqlite:///{tempfile.mkdtemp(prefix='tds-bench-')}/bench.sqlite3"
     Base.metadata.create_all(Database(database_url).engine)
     scaled_limit = args.rate_limit * args.time_factor
     settings = Settings(
         database_url=database_url, redis_url=args.redis_url, testing=False,
-        zoho_client_id=SANDBOX_CREDENTIALS["zoho_client_id"],
-        zoho_client_secret=SANDBOX_CREDENTIALS["zoho_client_secret"],
-        zoho_refresh_token=SANDBOX_CREDENTIALS["zoho_refresh_token"],
-        zoho_organization_id=SANDBOX_CREDENTIALS["zoho_organization_id"],
+        zoho_client_id=credentials["zoho_client_id"],
+        zoho_client_secret=credentials["zoho_client_secret"],
+        zoho_refresh_token=credentials["zoho_refresh_token"],
+        zoho_organization_id=credentials["zoho_organization_id"],
         zoho_accounts_url=base, zoho_api_base_url=f"{base}/books/v3",
         zoho_rate_limit_per_min=math.ceil(scaled_limit), zoho_daily_limit=10 * args.items,
         zoho_budget_wait_seconds=60.0,
@@ -121,6 +128,10 @@ def main() -> None:
           "limit (goal >= 0.95)")
     print(f"429 answers received: {sum(r.throttled for r in results)} (goal 0)")
     if server is not None:
+        stats = server.admin.stats()
+        print(f"sandbox counted:      {stats['requests']} calls, {stats['rate_limited']} "
+              f"answered 429, {stats.get('token_grants', 0)} token grant(s), "
+              f"statuses {stats['status']}")
         server.stop()
 
 
