@@ -58,11 +58,15 @@ class UnifiedZohoClient:
         self.budget = make_budget(settings, database, redis_client)
         self.http = _mount(session or requests.Session(), settings)
         self.http.auth = ZohoOAuth(self.auth, before_resend=self.budget.acquire)
+        self._owned_database: Database | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UnifiedZohoClient:
-        """A client with its own database engine (CLI commands, scripts)."""
-        return cls(settings, Database(settings.database_url))
+        """A client with its own database engine (CLI commands, scripts); close() disposes it."""
+        database = Database(settings.database_url)
+        client = cls(settings, database)
+        client._owned_database = database
+        return client
 
     def get(self, path: str, params: Params | None = None) -> dict[str, Any]:
         """GET `path` (relative to the Books base URL); the decoded JSON answer."""
@@ -136,8 +140,10 @@ class UnifiedZohoClient:
         return domain if urlsplit(domain).path else domain + urlsplit(configured).path
 
     def close(self) -> None:
-        """Close pooled HTTP connections."""
+        """Close pooled HTTP connections, and the database engine if the client made it."""
         self.http.close()
+        if self._owned_database is not None:
+            self._owned_database.dispose()
 
     def _attempt(self, method: str, path: str, query: dict[str, Any], json: Any,
                  attempt: int) -> tuple[requests.Response | None, ZohoAPIError | None]:
