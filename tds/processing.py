@@ -60,31 +60,34 @@ def process_event(database: Database, client: ZohoReader, settings: Settings,
                   event_id: int) -> EventOutcome:
     """Apply inbox event `event_id` once, under its ledger row."""
     with database.session() as session:
+        _limit_lock_wait(session)
         event = session.get(InboxEvent, event_id)
         if event is None:
             log.warning("no such inbox event", extra={"inbox_event_id": event_id})
             return EventOutcome("missing")
-        correlation_id = event.correlation_id
-    with correlated(correlation_id), database.session() as session:
-        _limit_lock_wait(session)
-        queue = QueueService.from_settings(session, settings)
-        event = session.get(InboxEvent, event_id, populate_existing=True)
-        assert event is not None
-        item_id = queue.ensure_event_item(event)
-        if not queue.mark_processing(item_id):
-            log.info("event already done", extra={"inbox_event_id": event_id})
-            return EventOutcome("skipped")
-        result = apply_event(session, client, spec_for(event.entity),
-                             settings.zoho_organization_id, event.payload, event.zoho_id)
-        queue.mark_completed(item_id)
-        event.status = InboxStatus.PROCESSED
-        event.processed_at = datetime.now(UTC)
-        event.attempts += 1
-        event.error = None
-        log.info("event applied", extra={"inbox_event_id": event_id, "entity": event.entity,
-                                         "zoho_id": event.zoho_id, "written": result.written,
-                                         "deleted": result.deleted})
-        return EventOutcome("completed", result.written, result.deleted)
+        with correlated(event.correlation_id):
+            return _apply_claimed(session, client, settings, event)
+
+
+def _apply_claimed(session: Session, client: ZohoReader, settings: Settings,
+                   event: InboxEvent) -> EventOutcome:
+    queue = QueueService.from_settings(session, settings)
+    event_id = event.id
+    item_id = queue.ensure_event_item(event)
+    if not queue.mark_processing(item_id):
+        log.info("event already done", extra={"inbox_event_id": event_id})
+        return EventOutcome("skipped")
+    result = apply_event(session, client, spec_for(event.entity),
+                         settings.zoho_organization_id, event.payload, event.zoho_id)
+    queue.mark_completed(item_id)
+    event.status = InboxStatus.PROCESSED
+    event.processed_at = datetime.now(UTC)
+    event.attempts += 1
+    event.error = None
+    log.info("event applied", extra={"inbox_event_id": event_id, "entity": event.entity,
+                                     "zoho_id": event.zoho_id, "written": result.written,
+                                     "deleted": result.deleted})
+    return EventOutcome("completed", result.written, result.deleted)
 
 
 def record_event_failure(database: Database, settings: Settings, event_id: int,
