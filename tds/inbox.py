@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Connection, Table, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -71,6 +71,15 @@ _INSERTS = {
     .returning(_INBOX.c.id)
     for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
+# Only a still-received event changes: a fast worker may have processed it already.
+_STILL_RECEIVED = (_INBOX.c.id == bindparam("event_id")) & (
+    _INBOX.c.status == InboxStatus.RECEIVED.value)
+_MARK_QUEUED = update(_INBOX).where(_STILL_RECEIVED).values(
+    status=InboxStatus.QUEUED.value, queued_at=bindparam("queued_at"), error=None)
+_NOTE_REFUSAL = update(_INBOX).where(_STILL_RECEIVED).values(error=bindparam("error"))
+# Losing a `queued` mark in a crash is harmless (the sweeper re-enqueues, tasks are
+# idempotent), so that commit need not wait for the WAL flush; the insert's does.
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
 
 
 class Enqueue(Protocol):
@@ -247,21 +256,20 @@ class ProcessorService:
         """Publish the event's task and mark it ``queued``; False if the broker refused.
 
         A refused publish leaves the event ``received`` with the error noted;
-        the sweeper tries again.
+        the sweeper tries again. The session's transaction begins only after
+        the publish, and on Postgres it commits without waiting for the WAL
+        flush: it holds only marks that are safe to lose.
         """
         try:
             enqueue(spec.event_task, [event_id], spec.queue)
         except Exception as error:  # noqa: BLE001 - any publish failure: the sweeper retries.
             log.warning("broker refused the event; the sweeper will enqueue it",
                         extra={"event_id": event_id, "error": _short(error)})
-            session.execute(update(InboxEvent).where(InboxEvent.id == event_id,
-                                                     InboxEvent.status == InboxStatus.RECEIVED)
-                            .values(error=f"enqueue failed: {_short(error)}"))
+            _commit_marks_lazily(session).execute(
+                _NOTE_REFUSAL, {"event_id": event_id, "error": f"enqueue failed: {_short(error)}"})
             return False
-        # Only a still-received event becomes queued: a fast worker may be done already.
-        session.execute(update(InboxEvent).where(InboxEvent.id == event_id,
-                                                 InboxEvent.status == InboxStatus.RECEIVED)
-                        .values(status=InboxStatus.QUEUED, queued_at=self._now(), error=None))
+        _commit_marks_lazily(session).execute(
+            _MARK_QUEUED, {"event_id": event_id, "queued_at": self._now()})
         return True
 
     def sweep(self, session: Session, enqueue: Enqueue, now: datetime | None = None,
@@ -289,6 +297,15 @@ class ProcessorService:
         if rows:
             log.info("inbox swept", extra={"found": len(rows), "enqueued": enqueued})
         return enqueued
+
+
+def _commit_marks_lazily(session: Session) -> Connection:
+    """The session's connection; on Postgres its transaction now commits without
+    waiting for the WAL flush (SET LOCAL is per transaction, repeating it is harmless)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_ASYNC_COMMIT)
+    return connection
 
 
 def _insert_new(session: Session, values: dict[str, Any]) -> int | None:
