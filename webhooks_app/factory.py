@@ -21,7 +21,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         configure_logging(settings.log_level, settings.log_json)
     app = Flask("tds")
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
-    TDSExtension(settings, database or Database(settings.database_url)).init_app(app)
+    # No ping per checkout: the webhook view retries a store on a dropped connection.
+    database = database or Database(settings.database_url, pool_pre_ping=False)
+    TDSExtension(settings, database).init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(webhooks.blueprint)
     app.register_error_handler(HTTPException, _json_error)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tds.inbox import (
@@ -103,8 +103,7 @@ def _answer(entity: str, correlation_id: str) -> Answer:
             correlation_id=correlation_id,
         )
         service = ProcessorService(ext.settings)
-        with ext.database.session() as session:
-            receipt = service.store(session, webhook)
+        receipt = _store(service, webhook)
     except BodyTooLargeError:
         return Answer(413, _error("payload_too_large", "The body is larger than "
                                   f"{ext.settings.webhook_max_bytes} bytes "
@@ -130,6 +129,27 @@ def _answer(entity: str, correlation_id: str) -> Answer:
     return Answer(202, {"accepted": True, "event_id": receipt.event_id,
                         "correlation_id": correlation_id, "queued": queued, "message": message},
                   "accepted" if queued else "accepted_unqueued", receipt.zoho_id)
+
+
+def _store(service: ProcessorService, webhook: IncomingWebhook) -> Receipt:
+    """Store the event in one unit of work, again once if the pooled connection was dead.
+
+    The engine does not ping on checkout (a round trip per request), so a
+    connection the database dropped (a restart) shows up here; SQLAlchemy
+    then invalidates the whole pool and the second attempt connects afresh,
+    failing at once if the database is really down. Repeating is safe even
+    after a commit whose answer was lost: the dedup key turns the second
+    insert into a duplicate, and the sweeper enqueues the stored event.
+    """
+    database = tds_ext().database
+    try:
+        with database.session() as session:
+            return service.store(session, webhook)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    with database.session() as session:
+        return service.store(session, webhook)
 
 
 def _dispatch(service: ProcessorService, receipt: Receipt) -> bool:

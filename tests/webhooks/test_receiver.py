@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from tds.config import Settings
 from tds.db import migrate
@@ -17,7 +19,7 @@ from tds.db.models import InboxStatus
 from tds.db.session import Database
 from tds.entities import ENTITIES
 from tds.logs import JSONFormatter
-from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
+from tests.conftest import TEST_WEBHOOK_SECRET, empty_tables, make_settings
 from tests.webhooks.conftest import (
     PRODUCTS,
     events,
@@ -206,6 +208,26 @@ def test_a_database_that_points_nowhere_is_503(tmp_path: Path) -> None:
     assert answer.status_code == 503
     assert "database" in answer.get_json()["message"]
     assert answer.headers["Retry-After"]
+
+
+@pytest.mark.postgres
+def test_connections_dropped_by_a_database_restart_are_replaced_without_a_refusal(
+        postgres_url: str, tmp_path: Path) -> None:
+    app = create_app(make_settings(postgres_url, tmp_path))  # the factory's own engine
+    database = app.extensions["tds"].database
+    client = app.test_client()
+    assert post_zoho(client, unique_item()).status_code == 202
+    admin = create_engine(postgres_url, poolclass=NullPool)
+    with admin.begin() as connection:  # what a restart does to the pooled connection
+        dropped = connection.scalar(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    admin.dispose()
+    assert dropped >= 1
+    assert [post_zoho(client, unique_item()).status_code for _ in range(3)] == [202] * 3
+    assert len(events(database)) == 4
+    empty_tables(database)
+    database.dispose()
 
 
 def test_a_database_without_the_inbox_table_is_503(tmp_path: Path) -> None:
