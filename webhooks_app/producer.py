@@ -9,6 +9,7 @@ the sweeper enqueues it later).
 from __future__ import annotations
 
 import threading
+import uuid
 from typing import Any
 
 from flask import Flask, current_app
@@ -25,14 +26,31 @@ _creating = threading.Lock()
 
 
 class CeleryEnqueue:
-    """Publishes tasks with a Celery app's ``send_task`` and a short retry policy."""
+    """Publishes tasks over a Celery app's pooled producers with a short retry policy.
+
+    What ``send_task`` works out on every call (the route, the queue's
+    exchange) is resolved once per task and queue; a call only builds the
+    message (new id, args) and publishes it.
+    """
 
     def __init__(self, celery: Any) -> None:
         self.celery = celery
+        self._routes: dict[tuple[str, str], dict[str, Any]] = {}
 
     def __call__(self, task_name: str, args: list[Any], queue: str) -> None:
-        self.celery.send_task(task_name, args=args, queue=queue, retry=True,
-                              retry_policy=PUBLISH_RETRY_POLICY)
+        amqp = self.celery.amqp
+        route = self._routes.get((task_name, queue))
+        if route is None:  # a benign race: two threads resolve the same route
+            route = amqp.router.route({"queue": queue}, task_name, args, {}, None)
+            self._routes[(task_name, queue)] = route
+        # The message send_task would build; argsrepr given, as saferepr of ids costs more.
+        message = amqp.create_task_message(
+            str(uuid.uuid4()), task_name, args, {}, argsrepr=repr(args), kwargsrepr="{}",
+            reply_to=self.celery.thread_oid, ignore_result=None,
+            create_sent_event=self.celery.conf.task_send_sent_event)
+        with self.celery.producer_or_acquire() as publisher:
+            amqp.send_task_message(publisher, task_name, message, retry=True,
+                                   retry_policy=PUBLISH_RETRY_POLICY, **route)
 
 
 def celery_producer(settings: Settings) -> CeleryEnqueue:
