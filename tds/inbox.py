@@ -337,6 +337,8 @@ def stored_headers(headers: Mapping[str, str], secret_names: frozenset[str]) -> 
 
 
 def _printable(text: str) -> str:
+    if text.isprintable():  # nearly every header: skip the walk over its characters
+        return text
     return "".join(char if char.isprintable() else "\ufffd" for char in text)
 
 
