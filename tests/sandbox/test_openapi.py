@@ -10,6 +10,7 @@ list typed object, and the single salesorder typed array.
 from __future__ import annotations
 
 import copy
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,13 @@ from openapi_schema_validator import OAS30Validator
 from tds.sandbox import SandboxServer
 from tests.sandbox.conftest import Books
 
-SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "zoho-openapi"
+# Zoho's documents live in the shared folder beside the checkout; CI lays it there.
+SPEC_DIR = Path(os.environ.get(
+    "TDS_ZOHO_OPENAPI_DIR", Path(__file__).resolve().parents[3] / "shared" / "zoho-openapi"
+))
+pytestmark = pytest.mark.skipif(
+    not SPEC_DIR.exists(), reason=f"Zoho's OpenAPI documents are not at {SPEC_DIR}"
+)
 # (file, list path, get path template, list key, id field)
 ENDPOINTS = [
     ("items.yml", "/items", "/items/{item_id}", "items", "item_id"),
@@ -81,7 +88,6 @@ def served() -> Any:
         yield server
 
 
-@pytest.mark.skipif(not SPEC_DIR.exists(), reason="zoho-openapi documents not present")
 @pytest.mark.parametrize(("name", "list_path", "get_path", "key", "id_field"), ENDPOINTS)
 def test_list_and_get_match_the_schema(served: SandboxServer, name: str, list_path: str,
                                        get_path: str | None, key: str, id_field: str) -> None:
