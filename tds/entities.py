@@ -30,7 +30,7 @@ from tds.db.models import (
     Product,
     StockLevel,
 )
-from tds.db.upsert import upsert_records
+from tds.db.row_upsert import upsert_rows
 from tds.errors import TDSError
 from tds.mapping import (
     BillSchema,
@@ -163,7 +163,7 @@ class EntitySpec:
         rows = self.rows(organization_id, documents, strict)
         if skip_unchanged:
             return records.write_rows(session, self.model, rows)
-        return upsert_records(session, self.model, rows)
+        return upsert_rows(session, self.model, rows)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from tds.config import Settings
 from tds.db.models import InboxEvent, InboxStatus, SyncQueueItem
 from tds.db.session import Database
 from tds.entities import spec_for
+from tds.event_claim import claim_event, complete_event
 from tds.logs import correlated
-from tds.queue import DueItem, QueueService, event_unit_key
+from tds.queue import EVENT_KIND, DueItem, QueueService, event_unit_key
 from tds.sync import ZohoReader, apply_event
 from tds.zoho.errors import ZohoAPIError, ZohoRateLimitError
 
@@ -60,6 +61,8 @@ def process_event(database: Database, client: ZohoReader, settings: Settings,
                   event_id: int) -> EventOutcome:
     """Apply inbox event `event_id` once, under its ledger row."""
     with database.session() as session:
+        if database.dialect == "postgresql":
+            return _process_claimed(session, client, settings, event_id)
         _limit_lock_wait(session)
         event = session.get(InboxEvent, event_id)
         if event is None:
@@ -67,6 +70,31 @@ def process_event(database: Database, client: ZohoReader, settings: Settings,
             return EventOutcome("missing")
         with correlated(event.correlation_id):
             return _apply_claimed(session, client, settings, event)
+
+
+def _process_claimed(session: Session, client: ZohoReader, settings: Settings,
+                     event_id: int) -> EventOutcome:
+    # Postgres: three statements and the commit (claim with the inbox read, the
+    # upsert, complete with the inbox mark), the same outcome as _apply_claimed.
+    queue = QueueService.from_settings(session, settings)
+    now = datetime.now(UTC)
+    claimed = claim_event(session, event_id, unit_key=event_unit_key(event_id),
+                          kind=EVENT_KIND, max_attempts=queue.max_attempts,
+                          next_retry_at=now + queue.grace, now=now, lock_timeout=LOCK_TIMEOUT)
+    if claimed is None:
+        log.warning("no such inbox event", extra={"inbox_event_id": event_id})
+        return EventOutcome("missing")
+    with correlated(claimed.correlation_id):
+        if claimed.item_id is None:
+            log.info("event already done", extra={"inbox_event_id": event_id})
+            return EventOutcome("skipped")
+        result = apply_event(session, client, spec_for(claimed.entity),
+                             settings.zoho_organization_id, claimed.payload, claimed.zoho_id)
+        complete_event(session, event_id, claimed.item_id, datetime.now(UTC))
+        log.info("event applied", extra={"inbox_event_id": event_id, "entity": claimed.entity,
+                                         "zoho_id": claimed.zoho_id, "written": result.written,
+                                         "deleted": result.deleted})
+        return EventOutcome("completed", result.written, result.deleted)
 
 
 def _apply_claimed(session: Session, client: ZohoReader, settings: Settings,
