@@ -6,6 +6,7 @@ no pooled connection is shared between processes.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from celery import Celery
@@ -19,6 +20,7 @@ from workers.schedule import beat_schedule
 
 TASK_MODULES = ["workers.tasks", "workers.sweeper"]
 _state: dict[str, Any] = {}
+_creating = threading.Lock()  # the threads pool's first tasks arrive together
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -40,7 +42,9 @@ def settings() -> Settings:
 def database() -> Database:
     """The worker process's database (engine and sessionmaker)."""
     if "database" not in _state:
-        _state["database"] = Database(settings().database_url)
+        with _creating:
+            if "database" not in _state:
+                _state["database"] = Database(settings().database_url)
     return _state["database"]  # type: ignore[no-any-return]
 
 

@@ -11,6 +11,7 @@ rows go `dead`, for `tds queue requeue`.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from celery import Task
@@ -34,12 +35,15 @@ RETRY_OPTIONS: dict[str, Any] = {
     "max_retries": settings().task_max_retries,
 }
 _clients: dict[str, UnifiedZohoClient] = {}
+_creating = threading.Lock()
 
 
 def zoho() -> UnifiedZohoClient:
     """The worker process's Zoho client (made after the fork, on first use)."""
     if "client" not in _clients:
-        _clients["client"] = UnifiedZohoClient(settings(), database())
+        with _creating:  # one client (and token cache) for the threads of a process
+            if "client" not in _clients:
+                _clients["client"] = UnifiedZohoClient(settings(), database())
     return _clients["client"]
 
 

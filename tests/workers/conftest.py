@@ -44,12 +44,13 @@ WAIT_SECONDS = 90.0
 class Worker:
     """A `celery worker` subprocess in a process group of its own."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 4,
+                 pool: str = "threads") -> None:
         self.log_path = log_path
         self.log = log_path.open("ab")
         self.process = subprocess.Popen(
             [CELERY, "-A", "workers.app", "worker", "-Q", ",".join(ALL_QUEUES),
-             "-c", str(concurrency), "--without-gossip", "--without-mingle",
+             "--pool", pool, "-c", str(concurrency), "--without-gossip", "--without-mingle",
              "--without-heartbeat", "-l", "info", "-n", f"w{uuid.uuid4().hex[:8]}@%h"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
