@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="changes per second")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of changes")
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    parser.add_argument("--pool", default="prefork", help="worker pool (prefork, threads, solo)")
     parser.add_argument("--admin-url", default=ADMIN_URL)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
@@ -90,8 +91,9 @@ def main() -> None:
             start_new_session=True))
         processes.append(subprocess.Popen(
             [str(BIN / "celery"), "-A", "workers.app", "worker", "-Q", ",".join(ALL_QUEUES),
-             "-c", str(args.concurrency), "--without-gossip", "--without-mingle", "-l",
-             "warning"], env=env, stdout=log, stderr=log, start_new_session=True))
+             "--pool", args.pool, "-c", str(args.concurrency), "--without-gossip",
+             "--without-mingle", "-l", "warning"], env=env, stdout=log, stderr=log,
+            start_new_session=True))
         wait_http(f"http://127.0.0.1:{web_port}/healthz")
         time.sleep(3)  # the worker connects
         processes.append(subprocess.Popen(
@@ -123,8 +125,8 @@ def main() -> None:
             stored = connection.execute(text("SELECT COUNT(*) FROM tds_inbox_events")).scalar_one()
         engine.dispose()
         accepted = sent.get("webhooks_status_202", 0)
-        print(f"changes:        {args.rate:.0f}/s for {args.duration:.0f} s, worker -c "
-              f"{args.concurrency}")
+        print(f"changes:        {args.rate:.0f}/s for {args.duration:.0f} s, worker --pool "
+              f"{args.pool} -c {args.concurrency}")
         print(f"webhooks sent:  {sent.get('webhooks_sent', 0)} (202: {accepted}, "
               f"failed: {sent.get('webhooks_failed', 0)})")
         print(f"inbox rows:     {stored}, processed: {len(latencies)}")
