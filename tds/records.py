@@ -11,14 +11,14 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from tds.db.models import Base, PriceList, PriceListItem
-from tds.db.upsert import CONFLICT_COLUMNS, _newest_per_key, newer_or_same, upsert_records
+from tds.db.upsert import CONFLICT_COLUMNS, _newest_per_key, upsert_records
+from tds.db.values_upsert import upsert_page
 
-BULK_MIN_ROWS = 50  # below this, one multi-VALUES statement is as quick
+BULK_MIN_ROWS = 50  # below this, upsert_records' multi-VALUES statement is as quick
 IN_CHUNK = 1000  # ids per IN (...) list: well under every driver's parameter limit
 
 
@@ -54,21 +54,11 @@ def write_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, 
 
 
 def _bulk_upsert(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
-    """The same guarded upsert as :func:`upsert_records`, sent as one cached statement
-    with the rows as executemany parameters (psycopg2 pages them into multi-row
-    VALUES), instead of compiling a fresh many-VALUES statement per page.
+    """The same guarded upsert as :func:`upsert_records`, sent as one multi-row VALUES
+    statement compiled once per table (see :mod:`tds.db.values_upsert`).
     Returns the rows sent (the guard may have kept some stored versions)."""
     table: Table = model.__table__  # type: ignore[assignment]
-    batch = _newest_per_key(rows, CONFLICT_COLUMNS)
-    statement = postgresql.insert(table)
-    excluded = statement.excluded
-    updates: dict[str, Any] = {name: excluded[name] for name in batch[0]
-                               if name not in CONFLICT_COLUMNS and name != "id"}
-    updates.setdefault("synced_at", func.now())
-    session.execute(statement.on_conflict_do_update(
-        index_elements=list(CONFLICT_COLUMNS), set_=updates,
-        where=newer_or_same(table.c.last_modified_time, excluded.last_modified_time)), batch)
-    return len(batch)
+    return upsert_page(session, table, _newest_per_key(rows, CONFLICT_COLUMNS))
 
 
 def _unchanged(row: Mapping[str, Any], stored: tuple[datetime | None, bool] | None) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tds import sync
+from tds import records, sync
 from tds.config import Settings
 from tds.db.models import Customer, PriceList, PriceListItem, Product, StockLevel, SyncState
 from tds.db.session import Database
@@ -199,3 +199,25 @@ def test_a_full_pass_skips_unusable_documents(database: Database) -> None:
     zoho = FakeZoho({"/items": [item("1", "01"), {**item("2", "01"), "rate": "twelve"}]})
     report = sync.sync_full(database, zoho, BY_NAME["products"], ORG)
     assert (report.seen, report.written) == (2, 1)
+
+
+def test_a_full_page_upsert_keeps_the_guard_and_undeletes(database: Database) -> None:
+    """Pages above the bulk threshold take the multi-row statement: older versions
+    never overwrite newer ones, newer ones do, soft-deleted rows come back."""
+    spec = BY_NAME["products"]
+    first = [item(str(n), "10", name="first", stock=n) for n in range(150)]
+    assert sync.sync_full(database, FakeZoho({"/items": first}), spec, ORG).written == 150
+    with database.session() as session:
+        records.mark_deleted(session, Product, ORG, ["149"])
+    second = [item(str(n), "05" if n < 75 else "20", name="second") for n in range(150)]
+    sync.sync_full(database, FakeZoho({"/items": second}), spec, ORG)
+    with database.session() as session:
+        rows = {zoho_id: (name, stock, deleted)
+                for zoho_id, name, stock, deleted in session.execute(
+                    select(Product.zoho_id, Product.name, Product.stock_on_hand,
+                           Product.deleted_at))}
+    assert len(rows) == 150
+    assert all(rows[str(n)][0] == "first" for n in range(75))
+    assert all(rows[str(n)][:2] == ("second", Decimal(5)) for n in range(75, 150))
+    assert rows["149"][2] is None
+    assert rows["3"][1] == Decimal(3)
