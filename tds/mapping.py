@@ -9,11 +9,13 @@ know nothing of Zoho's names.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing
 
 ZOHO_TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S%z")
 
@@ -25,16 +27,18 @@ def parse_zoho_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     text = str(value).strip().replace("Z", "+0000")
+    try:  # ISO, which Zoho's formats all are; strptime is ten times slower
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
     for pattern in ZOHO_TIME_FORMATS:
         try:
             return datetime.strptime(text, pattern).astimezone(UTC)
         except ValueError:
             continue
-    try:  # ISO with a colon in the offset, which newer Zoho answers use
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not a Zoho timestamp: {value!r}") from None
-    return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
+    raise ValueError(f"not a Zoho timestamp: {value!r}")
 
 
 def format_zoho_time(moment: datetime) -> str:
@@ -173,3 +177,57 @@ class PriceListItemSchema(Schema):
 
     item_id = Text(64, required=True)
     pricebook_rate = Amount()
+
+
+RowLoader = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+@cache
+def row_loader(schema_class: type[Schema]) -> RowLoader:
+    """A function loading a document as `schema_class` would, every field present
+    (None when absent), without marshmallow's per-record machinery.
+
+    A full sync loads a hundred thousand documents: the schema's fields are read
+    once here and each document costs only the fields' own conversions. Anything
+    unusual (a missing required field, a null the field refuses, a value it
+    rejects) is handed to ``schema.load``, so errors are exactly marshmallow's.
+    Schemas with hooks, validators or other than ``unknown=EXCLUDE`` always go
+    through ``schema.load``.
+    """
+    schema = schema_class()
+    fields_ = schema.load_fields
+
+    def through_schema(document: Mapping[str, Any]) -> dict[str, Any]:
+        loaded: dict[str, Any] = schema.load(document)
+        return dict.fromkeys(fields_, None) | loaded
+
+    if (schema.unknown != EXCLUDE or any(schema._hooks.values())
+            or any(f.validators for f in fields_.values())):
+        return through_schema
+    plan = [(name, field.data_key or name, field._deserialize,
+             field.allow_none, field.required, field.load_default)
+            for name, field in fields_.items()]
+
+    def load(document: Any) -> dict[str, Any]:
+        if not isinstance(document, Mapping):
+            return through_schema(document)
+        row: dict[str, Any] = {}
+        for name, key, deserialize, allow_none, required, default in plan:
+            value = document.get(key, missing)
+            if value is missing:
+                if required:
+                    return through_schema(document)
+                row[name] = None if default is missing else (
+                    default() if callable(default) else default)
+            elif value is None:
+                if not allow_none:
+                    return through_schema(document)
+                row[name] = None
+            else:
+                try:
+                    row[name] = deserialize(value, name, document)
+                except ValidationError:
+                    return through_schema(document)
+        return row
+
+    return load
