@@ -23,6 +23,7 @@ from tds.db.models import SyncState
 from tds.db.session import Database
 from tds.entities import EntitySpec
 from tds.mapping import format_zoho_time, parse_zoho_time
+from tds.prefetch import prefetched
 from tds.zoho.errors import ZohoNotFoundError, ZohoValidationError
 
 log = logging.getLogger("tds.sync")
@@ -147,8 +148,10 @@ def iter_sync(database: Database, client: ZohoReader, spec: EntitySpec, organiza
     query = dict(params) if params is not None else dict(spec.list_params)
     seen_ids: set[str] = set()
     newest: datetime | None = None
+    # The next page is fetched while this one is written (one page ahead).
+    pages = prefetched(client.paginated_fetch(spec.path, spec.list_key, query))
     try:
-        for page in client.paginated_fetch(spec.path, spec.list_key, query):
+        for page in pages:
             with database.session() as session:
                 report.written += spec.write(session, organization_id, page)
             report.pages += 1
@@ -171,6 +174,8 @@ def iter_sync(database: Database, client: ZohoReader, spec: EntitySpec, organiza
     except Exception as error:
         _record_error(database, organization_id, spec.name, error)
         raise
+    finally:
+        pages.close()
     log.info("sync finished", extra={"entity": spec.name, "mode": mode, "pages": report.pages,
                                      "seen": report.seen, "written": report.written,
                                      "deleted": report.deleted})
