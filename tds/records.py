@@ -45,20 +45,15 @@ def write_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, 
     pass over unchanged data then writes nothing). Returns the rows written."""
     if not rows:
         return 0
+    if session.get_bind().dialect.name == "postgresql" and len(rows) >= BULK_MIN_ROWS:
+        # The same-version check is part of the statement's guard: no read first.
+        table: Table = model.__table__  # type: ignore[assignment]
+        return upsert_page(session, table, _newest_per_key(rows, CONFLICT_COLUMNS),
+                           skip_unchanged=True)
     stored = stored_versions(session, model, str(rows[0]["organization_id"]),
                              {str(row["zoho_id"]) for row in rows})
     changed = [row for row in rows if not _unchanged(row, stored.get(str(row["zoho_id"])))]
-    if session.get_bind().dialect.name != "postgresql" or len(changed) < BULK_MIN_ROWS:
-        return upsert_records(session, model, changed)
-    return _bulk_upsert(session, model, changed)
-
-
-def _bulk_upsert(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
-    """The same guarded upsert as :func:`upsert_records`, sent as one multi-row VALUES
-    statement compiled once per table (see :mod:`tds.db.values_upsert`).
-    Returns the rows sent (the guard may have kept some stored versions)."""
-    table: Table = model.__table__  # type: ignore[assignment]
-    return upsert_page(session, table, _newest_per_key(rows, CONFLICT_COLUMNS))
+    return upsert_records(session, model, changed)
 
 
 def _unchanged(row: Mapping[str, Any], stored: tuple[datetime | None, bool] | None) -> bool:

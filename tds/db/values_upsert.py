@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any
 
 from psycopg2.extras import execute_values  # type: ignore[import-untyped]  # no stubs
-from sqlalchemy import Table, func
+from sqlalchemy import ColumnElement, Table, and_, func, or_
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -38,16 +38,20 @@ class _Prepared:
 
 
 @cache
-def _prepared(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Prepared:
+def _prepared(table: Table, columns: tuple[str, ...], dialect: Dialect,
+              skip_unchanged: bool) -> _Prepared:
     statement = postgresql.insert(table).inline().values(dict.fromkeys(columns))
     excluded = statement.excluded
     updates: dict[str, Any] = {name: excluded[name] for name in columns
                                if name not in CONFLICT_COLUMNS and name != "id"}
     if "synced_at" in table.c and "synced_at" not in updates:
         updates["synced_at"] = func.now()
+    where = newer_or_same(table.c.last_modified_time, excluded.last_modified_time)
+    if skip_unchanged:
+        where = and_(where, changed(table.c.last_modified_time, table.c.deleted_at,
+                                    excluded.last_modified_time))
     statement = statement.on_conflict_do_update(
-        index_elements=list(CONFLICT_COLUMNS), set_=updates,
-        where=newer_or_same(table.c.last_modified_time, excluded.last_modified_time))
+        index_elements=list(CONFLICT_COLUMNS), set_=updates, where=where)
     compiled = statement.compile(dialect=dialect)
     text = str(compiled)
     match = _VALUES.search(text)
@@ -65,13 +69,23 @@ def _prepared(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Prep
     return _Prepared(sql, template, tuple(processors))
 
 
-def upsert_page(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+def changed(stored: ColumnElement[Any], deleted_at: ColumnElement[Any],
+            incoming: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Whether an incoming version is worth writing over a stored row: not the
+    same version of a live row (a rewrite would only move ``synced_at``)."""
+    return or_(incoming.is_(None), stored.is_(None), incoming != stored,
+               deleted_at.is_not(None))
+
+
+def upsert_page(session: Session, table: Table, rows: Sequence[Mapping[str, Any]],
+                skip_unchanged: bool = False) -> int:
     """Upsert `rows` (all with the same keys, one row per key) in one statement,
-    unless the stored version is newer. Returns the rows sent."""
+    unless the stored version is newer (or, with `skip_unchanged`, the same version
+    of a row not soft-deleted). Returns the rows written."""
     if not rows:
         return 0
     connection = session.connection()
-    prepared = _prepared(table, tuple(rows[0]), connection.dialect)
+    prepared = _prepared(table, tuple(rows[0]), connection.dialect, skip_unchanged)
     if prepared.processors:
         values: list[Mapping[str, Any]] = []
         for row in rows:
@@ -85,6 +99,6 @@ def upsert_page(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     try:
         execute_values(cursor, prepared.sql, values, template=prepared.template,
                        page_size=len(values))
+        return int(cursor.rowcount)
     finally:
         cursor.close()
-    return len(rows)

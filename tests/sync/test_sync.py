@@ -207,10 +207,14 @@ def test_a_full_page_upsert_keeps_the_guard_and_undeletes(database: Database) ->
     spec = BY_NAME["products"]
     first = [item(str(n), "10", name="first", stock=n) for n in range(150)]
     assert sync.sync_full(database, FakeZoho({"/items": first}), spec, ORG).written == 150
+    assert sync.sync_full(database, FakeZoho({"/items": first}), spec, ORG).written == 0
+    with database.session() as session:
+        records.mark_deleted(session, Product, ORG, ["0", "149"])
+    assert sync.sync_full(database, FakeZoho({"/items": first}), spec, ORG).written == 2
     with database.session() as session:
         records.mark_deleted(session, Product, ORG, ["149"])
     second = [item(str(n), "05" if n < 75 else "20", name="second") for n in range(150)]
-    sync.sync_full(database, FakeZoho({"/items": second}), spec, ORG)
+    assert sync.sync_full(database, FakeZoho({"/items": second}), spec, ORG).written == 75
     with database.session() as session:
         rows = {zoho_id: (name, stock, deleted)
                 for zoho_id, name, stock, deleted in session.execute(
