@@ -44,7 +44,7 @@ WAIT_SECONDS = 90.0
 class Worker:
     """A `celery worker` subprocess in a process group of its own."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 4,
+    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 8,
                  pool: str = "threads") -> None:
         self.log_path = log_path
         self.log = log_path.open("ab")
