@@ -88,7 +88,9 @@ def emit_changes(mutator: Mutator, rate_per_s: float, duration_s: float | None,
     interval = 1.0 / rate_per_s
     deadline = time.monotonic() + duration_s if duration_s is not None else math.inf
     made = 0
-    while time.monotonic() < deadline and not stop.is_set():
+    due = time.monotonic()
+    while due < deadline and not stop.is_set():
         made += len(mutator.change(mutator.rng.choice(entities), 1))
-        stop.wait(interval)
+        due += interval  # on a schedule: the change's own time is not added to the interval
+        stop.wait(max(0.0, due - time.monotonic()))
     return made
