@@ -1,46 +1,54 @@
-"""The guarded upsert of a page of rows on Postgres as one multi-row VALUES
-statement sent by psycopg2's ``execute_values``.
+"""The guarded upsert of a page of rows on Postgres as one statement whose
+only parameter is the page as a JSON array, unpacked by ``jsonb_to_recordset``.
 
 SQLAlchemy's executemany sends this ON CONFLICT statement row by row (it does
-not qualify for "insertmanyvalues"), a round trip and a plan per row; building
-a fresh 200-row ``insert().values(rows)`` compiles thousands of bind
-parameters per page. Here the statement is compiled once per table and column
-set and only the rows travel, through the columns' own bind processors (JSONB
-serialization and the like), so the values are what SQLAlchemy would send.
+not qualify for "insertmanyvalues"), a round trip and a plan per row; a
+multi-row VALUES statement has every value adapted and quoted by the driver.
+Here the statement is compiled once per table and column set, and the page
+travels as one JSON text (one C-encoder ``json.dumps``; the documents are
+nested, not serialized twice), after the columns' own bind processors (UTC
+times and the like), so the stored values are what SQLAlchemy would store.
 
 Same statement and guard as :func:`tds.db.upsert.upsert_records`.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from psycopg2.extras import execute_values  # type: ignore[import-untyped]  # no stubs
-from sqlalchemy import ColumnElement, Table, and_, func, or_
+from sqlalchemy import JSON, ColumnElement, Select, Table, and_, column, func, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnClause
 
 from tds.db.upsert import CONFLICT_COLUMNS, newer_or_same
-
-_VALUES = re.compile(r" VALUES (\(.*?\)) ON CONFLICT ", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    sql: str  # with a single %s standing for the VALUES rows
-    template: str  # one row: (%(name)s, ...)
+    sql: str  # one %(page)s parameter: the rows as a JSON array
     processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+
+def _recordset(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
+    types = ", ".join(f"{dialect.identifier_preparer.quote(name)} "
+                      f"{table.c[name].type.compile(dialect)}" for name in columns)
+    return f"jsonb_to_recordset(CAST(%(page)s AS JSONB)) AS page({types})"
 
 
 @cache
 def _prepared(table: Table, columns: tuple[str, ...], dialect: Dialect,
               skip_unchanged: bool) -> _Prepared:
-    statement = postgresql.insert(table).inline().values(dict.fromkeys(columns))
+    # The FROM is a stand-in, replaced by the typed recordset once compiled.
+    names: list[ColumnClause[Any]] = [column(name) for name in columns]
+    source: Select[Any] = select(*names).select_from(func.placeholder())
+    statement = postgresql.insert(table).from_select(list(columns), source)
     excluded = statement.excluded
     updates: dict[str, Any] = {name: excluded[name] for name in columns
                                if name not in CONFLICT_COLUMNS and name != "id"}
@@ -52,21 +60,19 @@ def _prepared(table: Table, columns: tuple[str, ...], dialect: Dialect,
                                     excluded.last_modified_time))
     statement = statement.on_conflict_do_update(
         index_elements=list(CONFLICT_COLUMNS), set_=updates, where=where)
-    compiled = statement.compile(dialect=dialect)
-    text = str(compiled)
-    match = _VALUES.search(text)
-    if (match is None or compiled.positional or set(compiled.params) != set(columns)
-            or "RETURNING" in text):
+    text = str(statement.compile(dialect=dialect))
+    if text.count("placeholder()") != 1 or "RETURNING" in text or "%(" in text:
         raise AssertionError(f"unexpected upsert SQL for {table.name}: {text}")
-    template = match.group(1)
-    sql = text[:match.start(1)] + "%s" + text[match.end(1):]
+    sql = text.replace("placeholder()", _recordset(table, columns, dialect))
     processors = []
     for name in columns:
         column_type = table.c[name].type
+        if isinstance(column_type, JSON):
+            continue  # nested as it is in the page's JSON
         processor = column_type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
             processors.append((name, processor))
-    return _Prepared(sql, template, tuple(processors))
+    return _Prepared(sql, tuple(processors))
 
 
 def changed(stored: ColumnElement[Any], deleted_at: ColumnElement[Any],
@@ -75,6 +81,13 @@ def changed(stored: ColumnElement[Any], deleted_at: ColumnElement[Any],
     same version of a live row (a rewrite would only move ``synced_at``)."""
     return or_(incoming.is_(None), stored.is_(None), incoming != stored,
                deleted_at.is_not(None))
+
+
+def _scalar(value: Any) -> Any:
+    # Decimals as text keep every digit; times and dates as ISO, which Postgres reads.
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
 
 
 def upsert_page(session: Session, table: Table, rows: Sequence[Mapping[str, Any]],
@@ -86,19 +99,18 @@ def upsert_page(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         return 0
     connection = session.connection()
     prepared = _prepared(table, tuple(rows[0]), connection.dialect, skip_unchanged)
+    values: Sequence[Mapping[str, Any]] = rows
     if prepared.processors:
-        values: list[Mapping[str, Any]] = []
+        values = []
         for row in rows:
             converted = dict(row)
             for name, processor in prepared.processors:
                 converted[name] = processor(converted[name])
             values.append(converted)
-    else:
-        values = list(rows)
+    page = json.dumps(values, default=_scalar, separators=(",", ":"))
     cursor = connection.connection.cursor()
     try:
-        execute_values(cursor, prepared.sql, values, template=prepared.template,
-                       page_size=len(values))
+        cursor.execute(prepared.sql, {"page": page})
         return int(cursor.rowcount)
     finally:
         cursor.close()
