@@ -60,8 +60,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=200.0, help="changes per second")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of changes")
-    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
-    parser.add_argument("--pool", default="prefork", help="worker pool (prefork, threads, solo)")
+    # The Procfile's worker by default.
+    parser.add_argument("--concurrency", type=int, default=8, help="worker threads/processes")
+    parser.add_argument("--pool", default="threads", help="worker pool (threads, prefork, solo)")
     parser.add_argument("--admin-url", default=ADMIN_URL)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
