@@ -108,7 +108,6 @@ class Settings:
     reconcile_hour_utc: int = 2
     cleanup_interval_seconds: int = 86400
     cleanup_after_days: int = 30
-    worker_concurrency: int = 2
     # Tests switch backoff sleeps off with one setting (stamina's testing mode).
     testing: bool = False
     generated: tuple[str, ...] = field(default=(), compare=False)
@@ -288,7 +287,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         reconcile_hour_utc=env.integer("TDS_RECONCILE_HOUR_UTC", 2),
         cleanup_interval_seconds=env.integer("TDS_CLEANUP_INTERVAL_SECONDS", 86400, minimum=1),
         cleanup_after_days=env.integer("TDS_CLEANUP_AFTER_DAYS", 30, minimum=1),
-        worker_concurrency=env.integer("TDS_WORKER_CONCURRENCY", 2, minimum=1),
         testing=env.flag("TDS_TESTING", False),
         generated=tuple(generated),
     )
