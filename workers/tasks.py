@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task
@@ -82,37 +83,31 @@ def _event_task(spec: EntitySpec) -> Task:
 EVENT_TASKS = {spec.name: _event_task(spec) for spec in ENTITIES}
 
 
+def _entity_pass(task: Task, run: Callable[..., sync.SyncReport], entity: str) -> sync.SyncReport:
+    """Run one sync pass over `entity`; failures are sorted for retry like events."""
+    try:
+        return run(database(), zoho(), spec_for(entity), settings().zoho_organization_id)
+    except Exception as error:
+        _on_failure(task, error)
+        raise
+
+
 @app.task(name="tds.maintenance.sync_incremental", queue=MAINTENANCE_QUEUE, **RETRY_OPTIONS)
 def sync_incremental(self: Task, entity: str) -> int:
     """Records of `entity` changed since the stored cursor."""
-    try:
-        return sync.sync_incremental(database(), zoho(), spec_for(entity),
-                                     settings().zoho_organization_id).written
-    except Exception as error:
-        _on_failure(self, error)
-        raise
+    return _entity_pass(self, sync.sync_incremental, entity).written
 
 
 @app.task(name="tds.maintenance.sync_full", queue=MAINTENANCE_QUEUE, **RETRY_OPTIONS)
 def sync_full(self: Task, entity: str) -> int:
     """Every record of `entity`, a page per transaction."""
-    try:
-        return sync.sync_full(database(), zoho(), spec_for(entity),
-                              settings().zoho_organization_id).written
-    except Exception as error:
-        _on_failure(self, error)
-        raise
+    return _entity_pass(self, sync.sync_full, entity).written
 
 
 @app.task(name="tds.maintenance.reconcile", queue=MAINTENANCE_QUEUE, **RETRY_OPTIONS)
 def reconcile(self: Task, entity: str) -> int:
     """Full pass over `entity` that soft-deletes what Zoho no longer has."""
-    try:
-        return sync.reconcile(database(), zoho(), spec_for(entity),
-                              settings().zoho_organization_id).deleted
-    except Exception as error:
-        _on_failure(self, error)
-        raise
+    return _entity_pass(self, sync.reconcile, entity).deleted
 
 
 def _declare_queues() -> None:
