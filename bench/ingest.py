@@ -17,7 +17,7 @@ half the load, open loop: each connection keeps a schedule, and latency
 counts from the scheduled send, so a slow answer is charged for the
 sends it delays too.
 
-    .venv/bin/python bench/ingest.py --duration 5
+    .venv/bin/python -m bench.ingest --duration 5
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import redis
@@ -25,10 +24,9 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tds.db import migrate
+from bench.scratch import ADMIN_URL, scratch_database
 from tds.entities import ALL_QUEUES
 
-ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 SECRET = "benchsecret0123456789"
 BIN = Path(sys.executable).parent
 
@@ -66,11 +64,13 @@ def main() -> None:
     parser.add_argument("--admin-url", default=ADMIN_URL)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
-    name = f"tds_lag_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.admin_url).set(database=name).render_as_string(hide_password=False)
+    with scratch_database(args.admin_url, "tds_lag") as url:
+        run(args, url)
+
+
+def run(args: argparse.Namespace, url: str) -> None:
+    """Start receiver, worker and sandbox on `url`, emit changes, print the lag."""
+    name = make_url(url).database
     redis.Redis.from_url(args.redis_url).flushdb()
     sandbox_port, web_port = free_port(), free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
@@ -85,7 +85,6 @@ def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     log = open(f"/tmp/{name}.log", "wb")  # noqa: SIM115 - kept open for the children
     try:
-        migrate.upgrade(url)
         processes.append(subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", "2", "--threads", "8", "-b", f"127.0.0.1:{web_port}",
              "webhooks_app.factory:create_app()"], env=env, stdout=log, stderr=log,
@@ -145,9 +144,6 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
         log.close()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -12,22 +12,18 @@ import argparse
 import io
 import multiprocessing
 import time
-import uuid
 from multiprocessing.connection import Connection
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 
+from bench.scratch import ADMIN_URL, scratch_database
 from tds.config import Settings
-from tds.db import migrate
 from tds.db.session import Database
 from tds.entities import BY_NAME
 from tds.sandbox import SandboxConfig, SandboxServer
 from tds.sync import iter_sync
 from tds.zoho import UnifiedZohoClient
-
-ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
 
 def peak_rss_mb() -> float:
@@ -92,16 +88,16 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--admin-url", default=ADMIN_URL)
     args = parser.parse_args()
-    name = f"tds_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.admin_url).set(database=name).render_as_string(hide_password=False)
+    with scratch_database(args.admin_url, "tds_bench") as url:
+        run(args, url)
+
+
+def run(args: argparse.Namespace, url: str) -> None:
+    """Sync the sandbox's items into `url`, COPY the same rows, print the figures."""
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe()
     sandbox = ctx.Process(target=serve_sandbox, args=(args.items, theirs))
     try:
-        migrate.upgrade(url)
         sandbox.start()
         accounts, api, org = ours.recv()
         result_ours, result_theirs = ctx.Pipe()
@@ -120,9 +116,6 @@ def main() -> None:
     finally:
         ours.send("stop")
         sandbox.join(30)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":
