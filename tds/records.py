@@ -15,7 +15,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from tds.db.models import Base, PriceList, PriceListItem
-from tds.db.upsert import CONFLICT_COLUMNS, _newest_per_key, upsert_records
+from tds.db.upsert import CONFLICT_COLUMNS, newest_per_key, upsert_records
 from tds.db.values_upsert import upsert_page
 
 BULK_MIN_ROWS = 50  # below this, upsert_records' multi-VALUES statement is as quick
@@ -48,7 +48,7 @@ def write_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, 
     if session.get_bind().dialect.name == "postgresql" and len(rows) >= BULK_MIN_ROWS:
         # The same-version check is part of the statement's guard: no read first.
         table: Table = model.__table__  # type: ignore[assignment]
-        return upsert_page(session, table, _newest_per_key(rows, CONFLICT_COLUMNS),
+        return upsert_page(session, table, newest_per_key(rows, CONFLICT_COLUMNS),
                            skip_unchanged=True)
     stored = stored_versions(session, model, str(rows[0]["organization_id"]),
                              {str(row["zoho_id"]) for row in rows})

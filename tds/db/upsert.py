@@ -38,7 +38,7 @@ def upsert_records(
     if not rows:
         return 0
     table: Table = model.__table__  # type: ignore[assignment]
-    batch = _newest_per_key(rows, conflict_columns)
+    batch = newest_per_key(rows, conflict_columns)
     dialect = session.get_bind().dialect.name
     written = 0
     for chunk in _chunks(batch, _chunk_size(dialect, len(batch[0]))):
@@ -81,11 +81,14 @@ def newer_or_same(stored: ColumnElement[Any], incoming: ColumnElement[Any]) -> C
     return or_(stored.is_(None), and_(incoming.is_not(None), incoming >= stored))
 
 
-def _newest_per_key(
+def newest_per_key(
     rows: Iterable[Mapping[str, Any]], conflict_columns: Sequence[str]
 ) -> list[dict[str, Any]]:
-    # ON CONFLICT cannot touch the same row twice in one statement (Postgres
-    # refuses), so collapse duplicates first, keeping the newest version.
+    """One row per conflict key, the newest version of each.
+
+    ON CONFLICT cannot touch the same row twice in one statement (Postgres
+    refuses), so every bulk writer collapses duplicates first.
+    """
     newest: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         key = tuple(row[name] for name in conflict_columns)
