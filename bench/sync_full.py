@@ -3,7 +3,9 @@
 Prints records/s, the ratio to a COPY of the same rows into the same table
 (goal >= 0.3) and the syncing process's peak RSS after 10k records and at
 the end (goal < 300 MB, flat). The sandbox runs in its own process with its
-limits lifted. Figures only, no assertions.
+limits lifted. The rate budget is in Redis, as in a production deployment
+(REDIS_URL set); ``--redis-url ''`` measures the database budget instead.
+Figures only, no assertions.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+import redis
 from sqlalchemy import create_engine
 
 from bench.scratch import ADMIN_URL, scratch_database
@@ -44,8 +47,10 @@ def serve_sandbox(items: int, ready: Connection) -> None:
     server.stop()
 
 
-def run_sync(url: str, accounts: str, api: str, org: str, out: Connection) -> None:
-    settings = Settings(env="test", database_url=url, zoho_client_id="1000.SANDBOXCLIENT",
+def run_sync(url: str, redis_url: str | None, accounts: str, api: str, org: str,
+             out: Connection) -> None:
+    settings = Settings(env="test", database_url=url, redis_url=redis_url,
+                        zoho_client_id="1000.SANDBOXCLIENT",
                         zoho_client_secret="sandbox-secret",
                         zoho_refresh_token="1000.sandbox.refresh",
                         zoho_organization_id=org, zoho_accounts_url=accounts,
@@ -87,7 +92,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--admin-url", default=ADMIN_URL)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12",
+                        help="the rate budget's Redis (emptied first); '' for the database")
     args = parser.parse_args()
+    if args.redis_url:
+        redis.Redis.from_url(args.redis_url).flushdb()
     with scratch_database(args.admin_url, "tds_bench") as url:
         run(args, url)
 
@@ -101,7 +110,8 @@ def run(args: argparse.Namespace, url: str) -> None:
         sandbox.start()
         accounts, api, org = ours.recv()
         result_ours, result_theirs = ctx.Pipe()
-        syncer = ctx.Process(target=run_sync, args=(url, accounts, api, org, result_theirs))
+        syncer = ctx.Process(target=run_sync, args=(url, args.redis_url or None, accounts, api,
+                                                    org, result_theirs))
         syncer.start()
         seen, seconds, rss_10k, rss_end = result_ours.recv()
         syncer.join()
