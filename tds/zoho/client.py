@@ -30,6 +30,7 @@ from tds.zoho.errors import (
     ZohoTransportError,
     ZohoValidationError,
     error_from_response,
+    json_object,
     transport_error,
 )
 from tds.zoho.ratelimit import make_budget
@@ -115,9 +116,8 @@ class UnifiedZohoClient:
         while True:
             attempt += 1
             with self.budget.slot():
-                response, error = self._attempt(method, path, query, json, attempt)
-            if error is None and response is not None:
-                body: dict[str, Any] = response.json()
+                body, error = self._attempt(method, path, query, json, attempt)
+            if error is None and body is not None:
                 return body
             assert error is not None
             delay = self._retry_delay(error, attempt, idempotent=method != "POST")
@@ -146,9 +146,11 @@ class UnifiedZohoClient:
             self._owned_database.dispose()
 
     def _attempt(self, method: str, path: str, query: dict[str, Any], json: Any,
-                 attempt: int) -> tuple[requests.Response | None, ZohoAPIError | None]:
+                 attempt: int) -> tuple[dict[str, Any] | None, ZohoAPIError | None]:
+        """One call: Zoho's decoded answer, or the error it stands for."""
         started = time.monotonic()
         response: requests.Response | None = None
+        body: dict[str, Any] | None = None
         try:
             # The token first (it may take a refresh, or a wait for another process's):
             # the moment the budget books must be the moment the call leaves, or
@@ -165,10 +167,11 @@ class UnifiedZohoClient:
             except requests.RequestException as exc:
                 raise transport_error(exc, url) from exc
             self.budget.observe(response.headers)
-            error = error_from_response(response)
+            body = json_object(response)
+            error = error_from_response(response, body)
         except ZohoAPIError as exc:  # a transport failure, or a refresh after a 401 failed
             error = exc
-        return response, self._logged(method, path, attempt, started, response, error)
+        return body, self._logged(method, path, attempt, started, response, error)
 
     @staticmethod
     def _logged(method: str, path: str, attempt: int, started: float,

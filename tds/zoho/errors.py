@@ -112,15 +112,19 @@ def transport_error(error: requests.RequestException, url: str) -> ZohoTransport
     )
 
 
-def error_from_response(response: requests.Response) -> ZohoAPIError | None:
+def error_from_response(response: requests.Response,
+                        body: dict[str, Any] | None = None) -> ZohoAPIError | None:
     """The error an answer stands for, or None when it is a success.
 
     Handles the accounts server's token answers (errors often arrive as
     HTTP 200 with an ``error`` key) and the Books API's envelopes
     (``code`` 0 means success; 45 the daily limit; 57 a missing scope).
+    `body` is the answer's :func:`json_object` when the caller has it already
+    (a page of records is worth decoding once).
     """
     status = response.status_code
-    body = _json_object(response)
+    if body is None:
+        body = json_object(response)
     if body is not None and isinstance(body.get("error"), str):
         return _token_error(response, body["error"], str(body.get("error_description") or ""))
     code = body.get("code") if body is not None else None
@@ -209,7 +213,8 @@ def _seconds(value: str | None) -> float | None:
         return None
 
 
-def _json_object(response: requests.Response) -> dict[str, Any] | None:
+def json_object(response: requests.Response) -> dict[str, Any] | None:
+    """The answer's JSON object, or None when it is not one."""
     try:
         body = response.json()
     except ValueError:
