@@ -31,14 +31,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Row, Table, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from tds import signatures
 from tds.config import Settings
+from tds.db.driver_insert import DriverInsert
 from tds.db.models import InboxEvent, InboxStatus
 from tds.entities import BY_NAME, BY_WEBHOOK, EntitySpec
 from tds.signatures import SignatureError
@@ -71,12 +69,10 @@ SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 PUBLISH_BATCH = 500  # rows per publishing round
 TASK_BATCH = 50  # event ids per task message: cheap to publish, still spread over workers
 _INBOX: Table = InboxEvent.__table__  # type: ignore[assignment]
-# Built once: parameters travel separately, so SQLAlchemy's statement cache is hit.
-_INSERTS = {
-    name: insert(_INBOX).on_conflict_do_nothing(index_elements=["dedup_key"])
-    .returning(_INBOX.c.id)
-    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
+_STORED_COLUMNS = ("entity", "zoho_id", "organization_id", "dedup_key", "signature_scheme",
+                   "content_type", "raw_body", "headers", "payload", "last_modified_time",
+                   "correlation_id", "status", "attempts", "received_at")
+_inserts: dict[str, DriverInsert] = {}  # per dialect, rendered on first use
 # Only a still-received event changes: a fast worker may have processed it already.
 _STILL_RECEIVED = _INBOX.c.status == InboxStatus.RECEIVED.value
 _MARK_QUEUED = update(_INBOX).where(_STILL_RECEIVED).values(
@@ -202,8 +198,12 @@ class ProcessorService:
         return webhook.header(name)
 
     # -- store ----------------------------------------------------------
-    def store(self, session: Session, webhook: IncomingWebhook) -> Receipt:
-        """Verify, validate and insert the event (not committed).
+    def store(self, engine: Engine, webhook: IncomingWebhook) -> Receipt:
+        """Verify, validate and insert the event, committed before this returns.
+
+        The one exception to "take a session, do not commit": a webhook is a
+        single-row insert on the receiver's hot path, run on the driver in a
+        transaction of its own (see :mod:`tds.db.driver_insert`).
 
         Raises a :class:`WebhookError` subclass or :class:`SignatureError`
         for a webhook to refuse. A duplicate (same ``webhook-id``, or the
@@ -226,9 +226,11 @@ class ProcessorService:
             "correlation_id": webhook.correlation_id[:64], "status": InboxStatus.RECEIVED.value,
             "attempts": 0, "received_at": self._now(),
         }
-        event_id = _insert_new(session, values)
+        event_id = _insert_new(engine, values)
         if event_id is None:  # the dedup key exists: a replay, or a concurrent copy won
-            event_id = self._find(session, dedup_key)
+            with engine.connect() as connection:
+                event_id = connection.scalar(
+                    select(_INBOX.c.id).where(_INBOX.c.dedup_key == dedup_key))
             if event_id is None:
                 raise RuntimeError(f"inbox event {dedup_key} conflicted but cannot be found")
             return Receipt(event_id, spec, record.zoho_id, scheme, duplicate=True)
@@ -256,10 +258,6 @@ class ProcessorService:
     def _secret_names(self) -> frozenset[str]:
         token_header = self.settings.webhook_token_param.lower()
         return SECRET_HEADERS | {token_header} if token_header else SECRET_HEADERS
-
-    @staticmethod
-    def _find(session: Session, dedup_key: str) -> int | None:
-        return session.scalar(select(InboxEvent.id).where(InboxEvent.dedup_key == dedup_key))
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -326,22 +324,20 @@ def _commit_marks_lazily(session: Session) -> Connection:
     return connection
 
 
-def _insert_new(session: Session, values: dict[str, Any]) -> int | None:
+def _insert_new(engine: Engine, values: dict[str, Any]) -> int | None:
     """Insert an inbox row unless its dedup key exists; the new id, or None.
 
-    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on both dialects: on
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on both dialects: on
     Postgres a concurrent copy waits for the first to commit, then inserts
     nothing, so the UNIQUE index alone decides.
     """
-    insert = _INSERTS.get(session.get_bind().dialect.name)
-    if insert is not None:
-        return session.connection().execute(insert, values).scalar()
-    try:  # any other dialect: let the UNIQUE violation roll back a savepoint
-        with session.begin_nested():
-            return session.connection().execute(_INBOX.insert().returning(_INBOX.c.id),
-                                                values).scalar()
-    except IntegrityError:
-        return None
+    dialect = engine.dialect
+    insert = _inserts.get(dialect.name)
+    if insert is None:
+        insert = _inserts[dialect.name] = DriverInsert(_INBOX, _STORED_COLUMNS, "dedup_key",
+                                                       "id", dialect)
+    event_id = insert(engine, values)
+    return None if event_id is None else int(event_id)
 
 
 def stored_headers(headers: Mapping[str, str], secret_names: frozenset[str]) -> dict[str, str]:

@@ -130,24 +130,22 @@ def _answer(entity: str, correlation_id: str) -> Answer:
 
 
 def _store(service: ProcessorService, webhook: IncomingWebhook) -> Receipt:
-    """Store the event in one unit of work, again once if the pooled connection was dead.
+    """Store the event (one transaction), again once if the pooled connection was dead.
 
     The engine does not ping on checkout (a round trip per request), so a
-    connection the database dropped (a restart) shows up here; SQLAlchemy
+    connection the database dropped (a restart) shows up here; the insert
     then invalidates the whole pool and the second attempt connects afresh,
     failing at once if the database is really down. Repeating is safe even
     after a commit whose answer was lost: the dedup key turns the second
     insert into a duplicate, and the relay publishes the stored event.
     """
-    database = tds_ext().database
+    engine = tds_ext().database.engine
     try:
-        with database.session() as session:
-            return service.store(session, webhook)
+        return service.store(engine, webhook)
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
-    with database.session() as session:
-        return service.store(session, webhook)
+    return service.store(engine, webhook)
 
 
 def _read_body(max_bytes: int) -> bytes:

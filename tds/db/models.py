@@ -27,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -94,6 +95,9 @@ class LedgerStatus(enum.StrEnum):
     DEAD = "dead"
 
 
+_WAITING = text("status = 'received'")
+
+
 class InboxEvent(Base):
     """One accepted webhook, stored before the receiver answers."""
 
@@ -122,6 +126,9 @@ class InboxEvent(Base):
         # The sweeper's query: rows left in `received` past a grace period.
         Index("ix_tds_inbox_events_status_received_at", "status", "received_at"),
         Index("ix_tds_inbox_events_entity_zoho_id", "entity", "zoho_id"),
+        # The relay's query: the oldest events still `received` (a small, partial index).
+        Index("ix_tds_inbox_events_waiting", "id", postgresql_where=_WAITING,
+              sqlite_where=_WAITING),
     )
 
 
