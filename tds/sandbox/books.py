@@ -11,7 +11,7 @@ import socket
 import time
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from tds.sandbox import writes
 from tds.sandbox.app import DROPPED_KEY, json_body, state, zoho_error
@@ -109,11 +109,15 @@ def _success(body: dict[str, Any], status: int = 200, message: str = "success") 
 
 def list_records(spec: EntitySpec) -> Response:
     query = _list_query(spec)
-    records, has_more = state().store.page(spec.name, query)
-    return _success({spec.list_key: records, "page_context": {
-        "page": query.page, "per_page": query.per_page, "has_more_page": has_more,
-        "report_name": spec.label + "s", "applied_filter": "Status.All",
-        "sort_column": query.sort_column, "sort_order": query.sort_order}})
+    records, has_more = state().store.page_json(spec.name, query)
+    context = {"page": query.page, "per_page": query.per_page, "has_more_page": has_more,
+               "report_name": spec.label + "s", "applied_filter": "Status.All",
+               "sort_column": query.sort_column, "sort_order": query.sort_order}
+    # What _success would answer, around the records' JSON as the store keeps it.
+    dumps = current_app.json.dumps
+    text = (f'{{"code":0,"message":"success",{dumps(spec.list_key)}:[{",".join(records)}],'
+            f'"page_context":{dumps(context, separators=(",", ":"))}}}\n')
+    return Response(text, mimetype="application/json")
 
 
 def _list_query(spec: EntitySpec) -> ListQuery:

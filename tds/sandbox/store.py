@@ -8,6 +8,7 @@ strictly forward, as Zoho does, so incremental syncs see it.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,11 @@ class Table:
                          for key, r in self.records.items()}
         self.next_index = len(self.records)
         self.orders: dict[tuple[str, str], list[str]] = {}
+        # Each record's list view as JSON, with the record it was made from; made for the
+        # generated records here, so listing them is cheap from the first page on.
+        self.views: dict[str, tuple[Record, str]] = {}
+        for record_id in self.records:
+            self.list_json(record_id)
 
     def order(self, column: str, descending: bool) -> list[str]:
         """Record ids sorted by ``column`` (then id), cached until the next write."""
@@ -59,6 +65,17 @@ class Table:
     def changed(self) -> None:
         self.orders.clear()
 
+    def list_json(self, record_id: str) -> str:
+        """The record's list view as JSON text, made once per version of the record
+        (writes replace a record, never mutate it, so the same object is the same
+        version): a full sync lists every record, each listing would encode it anew."""
+        record = self.records[record_id]
+        cached = self.views.get(record_id)
+        if cached is None or cached[0] is not record:
+            text = json.dumps(_list_view(self.spec, record), separators=(",", ":"))
+            cached = self.views[record_id] = (record, text)
+        return cached[1]
+
 
 def _sortable(value: Any) -> tuple[int, Any]:
     # Mixed types (a client may send a number where we hold a string) must not break sorting.
@@ -74,25 +91,25 @@ class Store:
         self.lock = threading.RLock()
         self.tables = {name: Table(spec, records.get(name, ())) for name, spec in SPECS.items()}
 
-    def page(self, entity: str, query: ListQuery) -> tuple[list[Record], bool]:
-        """One page of records (list view) and whether more pages follow."""
+    def page_json(self, entity: str, query: ListQuery) -> tuple[list[str], bool]:
+        """One page of records (list view, each as JSON text) and whether more pages follow."""
         with self.lock:
             table = self.tables[entity]
             ids = table.order(query.sort_column, query.sort_order == "D")
             start = (query.page - 1) * query.per_page
             if not _filters(query):  # a plain listing: slice, don't walk the pages before
                 window = ids[start:start + query.per_page + 1]
-                return ([_list_view(table.spec, table.records[rid])
-                         for rid in window[:query.per_page]], len(window) > query.per_page)
+                return ([table.list_json(rid) for rid in window[:query.per_page]],
+                        len(window) > query.per_page)
             matching = (rid for rid in ids if _matches(table, rid, query))
-            page: list[Record] = []
+            page: list[str] = []
             has_more = False
             for position, rid in enumerate(matching):
                 if position >= start + query.per_page:
                     has_more = True
                     break
                 if position >= start:
-                    page.append(_list_view(table.spec, table.records[rid]))
+                    page.append(table.list_json(rid))
             return page, has_more
 
     def get(self, entity: str, record_id: str) -> Record | None:
@@ -137,6 +154,7 @@ class Store:
             if table.records.pop(record_id, None) is None:
                 return False
             del table.modified[record_id]
+            table.views.pop(record_id, None)
             table.changed()
             return True
 

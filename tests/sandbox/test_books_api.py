@@ -190,3 +190,15 @@ def test_unknown_path_and_method(books: Books) -> None:
     assert books.call("PATCH", "/items").status_code == 405
 
 
+
+
+def test_a_listing_shows_each_record_as_last_written(books: Books) -> None:
+    def listed(item_id: str) -> dict[str, object]:
+        answer = books.get("/items", sort_column="created_time", sort_order="D")
+        assert list(answer.json()) == ["code", "message", "items", "page_context"]
+        return next(item for item in answer.json()["items"] if item["item_id"] == item_id)
+
+    item = books.call("POST", "/items", json={"name": "Listed Widget", "rate": 1.5}).json()["item"]
+    assert listed(item["item_id"])["rate"] == 1.5
+    books.call("PUT", f"/items/{item['item_id']}", json={"rate": 2.5})
+    assert listed(item["item_id"])["rate"] == 2.5
