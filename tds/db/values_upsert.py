@@ -26,14 +26,17 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause
+from sqlalchemy.types import TypeEngine
 
 from tds.db.upsert import CONFLICT_COLUMNS, newer_or_same
+
+Encoder = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
 class _Prepared:
     sql: str  # one %(page)s parameter: the rows as a JSON array
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    encoders: tuple[tuple[str, Encoder], ...]  # columns whose values JSON cannot take as they are
 
 
 def _recordset(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
@@ -64,15 +67,34 @@ def _prepared(table: Table, columns: tuple[str, ...], dialect: Dialect,
     if text.count("placeholder()") != 1 or "RETURNING" in text or "%(" in text:
         raise AssertionError(f"unexpected upsert SQL for {table.name}: {text}")
     sql = text.replace("placeholder()", _recordset(table, columns, dialect))
-    processors = []
+    encoders = []
     for name in columns:
         column_type = table.c[name].type
         if isinstance(column_type, JSON):
             continue  # nested as it is in the page's JSON
         processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None or _python_type(column_type) is not str:
+            encoders.append((name, _encoder(processor)))
+    return _Prepared(sql, tuple(encoders))
+
+
+def _python_type(column_type: TypeEngine[Any]) -> type | None:
+    try:
+        return column_type.python_type
+    except NotImplementedError:
+        return None
+
+
+def _encoder(processor: Encoder | None) -> Encoder:
+    """The column's bind processor (UTC times and the like), then JSON text for what
+    JSON has no type for; a per-value function is cheaper than json's ``default``."""
+    def encode(value: Any) -> Any:
+        if value is None:
+            return None
         if processor is not None:
-            processors.append((name, processor))
-    return _Prepared(sql, tuple(processors))
+            value = processor(value)
+        return value if isinstance(value, str | int | float) else _scalar(value)
+    return encode
 
 
 def changed(stored: ColumnElement[Any], deleted_at: ColumnElement[Any],
@@ -100,12 +122,12 @@ def upsert_page(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     connection = session.connection()
     prepared = _prepared(table, tuple(rows[0]), connection.dialect, skip_unchanged)
     values: Sequence[Mapping[str, Any]] = rows
-    if prepared.processors:
+    if prepared.encoders:
         values = []
         for row in rows:
             converted = dict(row)
-            for name, processor in prepared.processors:
-                converted[name] = processor(converted[name])
+            for name, encode in prepared.encoders:
+                converted[name] = encode(converted[name])
             values.append(converted)
     page = json.dumps(values, default=_scalar, separators=(",", ":"))
     cursor = connection.connection.cursor()
