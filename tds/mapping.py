@@ -26,6 +26,13 @@ def parse_zoho_time(value: Any) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if type(value) is str:  # the usual case, as Zoho sends it: no clean-up needed
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
     text = str(value).strip().replace("Z", "+0000")
     try:  # ISO, which Zoho's formats all are; strptime is ten times slower
         parsed = datetime.fromisoformat(text)
@@ -62,6 +69,8 @@ class Amount(fields.Field[Decimal]):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value is None or value == "":
             return None
+        if type(value) is int:  # exact as it is; no text round trip
+            return Decimal(value)
         if isinstance(value, bool):
             raise ValidationError("not an amount")
         try:
@@ -93,6 +102,8 @@ class Text(fields.Field[str]):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value is None or value == "":
             return None
+        if type(value) is str:
+            return value[: self.length]
         if isinstance(value, dict | list):
             raise ValidationError("expected text")
         return str(value)[: self.length]
