@@ -1,19 +1,25 @@
-"""Reading an iterator one item ahead in a thread.
+"""Overlapping the stages of a full sync: reading an iterator one item ahead in
+a thread, and working on a few items at once in threads, in order.
 
 A full sync alternates between waiting for Zoho's next page and writing the
 current one; with the next page fetched while the current one is written,
-network and database overlap. Only one page waits, so memory stays flat
-(at most the page being written, the one waiting and the one being fetched).
+network and database overlap. Writing a page is itself Python work (mapping,
+encoding) followed by a wait for Postgres; with two pages written at once, one
+page's Python runs while the other's statement runs. Only a few pages are held,
+so memory stays flat.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 _POLL_SECONDS = 0.1
 
 
@@ -66,3 +72,29 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
     finally:
         stop.set()
         reader.join()
+
+
+def worked_in_order(work: Callable[[T], R], items: Iterator[T],
+                    width: int) -> Generator[tuple[T, R], None, None]:
+    """Yield ``(item, work(item))`` in the order of `items`, with `work` running on
+    up to `width` items at once in threads (`width` 1: inline, in this thread).
+    An error raised by `work` is raised here in its item's turn; closing this
+    generator, or an error, cancels the items not started and waits for the rest."""
+    if width <= 1:
+        for item in items:
+            yield item, work(item)
+        return
+    pending: deque[tuple[T, Future[R]]] = deque()
+    with ThreadPoolExecutor(width, thread_name_prefix="tds-worker") as pool:
+        try:
+            for item in items:
+                pending.append((item, pool.submit(work, item)))
+                if len(pending) >= width:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+            while pending:
+                done, future = pending.popleft()
+                yield done, future.result()
+        finally:
+            for _, future in pending:
+                future.cancel()

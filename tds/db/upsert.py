@@ -84,10 +84,12 @@ def newer_or_same(stored: ColumnElement[Any], incoming: ColumnElement[Any]) -> C
 def newest_per_key(
     rows: Iterable[Mapping[str, Any]], conflict_columns: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """One row per conflict key, the newest version of each.
+    """One row per conflict key, the newest version of each, in key order.
 
     ON CONFLICT cannot touch the same row twice in one statement (Postgres
-    refuses), so every bulk writer collapses duplicates first.
+    refuses), so every bulk writer collapses duplicates first. Key order means
+    concurrent batches sharing rows lock them in the same order: they wait for
+    each other, never deadlock.
     """
     newest: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
@@ -95,7 +97,7 @@ def newest_per_key(
         kept = newest.get(key)
         if kept is None or _version(row) >= _version(kept):
             newest[key] = dict(row)
-    return list(newest.values())
+    return [newest[key] for key in sorted(newest)]
 
 
 def _version(row: Mapping[str, Any]) -> tuple[bool, Any]:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tds.db.models import Product
 from tds.db.session import Database
-from tds.db.upsert import upsert_records
+from tds.db.upsert import CONFLICT_COLUMNS, newest_per_key, upsert_records
 
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 
@@ -92,3 +92,10 @@ def test_a_large_batch_is_written_in_chunks(database: Database) -> None:
     assert written == 5000
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Product)) == 5000
+
+
+def test_batches_come_in_key_order_so_concurrent_writers_lock_rows_alike() -> None:
+    stamp = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [{"organization_id": "o", "zoho_id": zoho_id, "last_modified_time": stamp}
+            for zoho_id in ("3", "1", "2", "1")]
+    assert [row["zoho_id"] for row in newest_per_key(rows, CONFLICT_COLUMNS)] == ["1", "2", "3"]
