@@ -10,6 +10,7 @@ equal to the stored one is re-applied, which keeps replays idempotent.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, func, or_
@@ -91,9 +92,10 @@ def newest_per_key(
     concurrent batches sharing rows lock them in the same order: they wait for
     each other, never deadlock.
     """
-    newest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    newest: dict[Any, dict[str, Any]] = {}
+    key_of = itemgetter(*conflict_columns)  # C speed: a full page goes through here
     for row in rows:
-        key = tuple(row[name] for name in conflict_columns)
+        key = key_of(row)
         kept = newest.get(key)
         if kept is None or _version(row) >= _version(kept):
             newest[key] = dict(row)

@@ -86,11 +86,9 @@ def _python_type(column_type: TypeEngine[Any]) -> type | None:
 
 
 def _encoder(processor: Encoder | None) -> Encoder:
-    """The column's bind processor (UTC times and the like), then JSON text for what
-    JSON has no type for; a per-value function is cheaper than json's ``default``."""
+    """For a value not None: the column's bind processor (UTC times and the like), then
+    JSON text for what JSON has no type for; cheaper than json's ``default`` hook."""
     def encode(value: Any) -> Any:
-        if value is None:
-            return None
         if processor is not None:
             value = processor(value)
         return value if isinstance(value, str | int | float) else _scalar(value)
@@ -127,7 +125,9 @@ def upsert_page(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         for row in rows:
             converted = dict(row)
             for name, encode in prepared.encoders:
-                converted[name] = encode(converted[name])
+                value = converted[name]
+                if value is not None:  # often: deleted_at, blank amounts
+                    converted[name] = encode(value)
             values.append(converted)
     page = json.dumps(values, default=_scalar, separators=(",", ":"))
     cursor = connection.connection.cursor()
