@@ -1,9 +1,8 @@
 """Webhook ingest benchmark: the receiver against a bare Flask app, same gunicorn.
 
 Starts the receiver under gunicorn on a scratch Postgres database
-(``tds_bench_ingest``), with the relay publishing what it stores to a Redis
-broker (its CPU is part of the cost), and a bare Flask app answering 200
-under the same gunicorn settings; drives each as fast as it answers
+(``tds_bench_ingest``) with a Redis broker, and a bare Flask app answering
+200 under the same gunicorn settings; drives each as fast as it answers
 with signed, distinct webhooks over keep-alive connections for a bounded
 time; then offers the receiver half its measured maximum at a fixed rate
 and records latency. Prints figures only (goals: receiver/bare >= 0.5,
@@ -255,18 +254,6 @@ def scratch_database(admin_url: str, name: str) -> str:
     return rendered
 
 
-def published_events(database_url: str) -> str:
-    """How many stored events the relay published, of how many."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        counts: dict[str, int] = dict(connection.execute(text(
-            "SELECT status, count(*) FROM tds_inbox_events GROUP BY status")).all())
-    engine.dispose()
-    return f"{counts.get('queued', 0)} of {sum(counts.values())} stored events"
-
-
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
@@ -330,9 +317,6 @@ def main() -> None:
            "TDS_ENV": "test", "TDS_LOG_LEVEL": "INFO"}
     print(f"gunicorn: {args.workers} x {args.worker_class} workers, {args.threads} threads; "
           f"Postgres {args.database}, broker {args.broker}; CPUs: {os.cpu_count()}")
-    relay = subprocess.Popen([sys.executable, "-m", "workers.relay"], cwd=ROOT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
     try:
         receiver = measure("receiver", lambda: gunicorn("webhooks_app:create_app()",
                                                         args.receiver_port, args, env),
@@ -360,11 +344,8 @@ def main() -> None:
               f"max {max(millis, default=0):.1f} ms, mean "
               f"{statistics.fmean(millis) if millis else 0:.1f} ms (goal p99 <= 25 ms); "
               f"from the actual send: p99 {percentile(service, 0.99):.1f} ms")
-        time.sleep(1)  # the relay's last round
-        print(f"relay: {published_events(database_url)} published in "
-              f"{broker.llen('tds.products')} task messages")
+        print(f"messages in the broker queue tds.products: {broker.llen('tds.products')}")
     finally:
-        stop(relay)
         broker.flushdb()
         broker.close()
         shutil.rmtree(var_dir, ignore_errors=True)

@@ -119,9 +119,12 @@ def run(args: argparse.Namespace, url: str) -> None:
                 if pending == 0:
                     break
                 time.sleep(1)
-            latencies = [float(row[0]) * 1000 for row in connection.execute(text(
-                "SELECT EXTRACT(EPOCH FROM processed_at - received_at) FROM tds_inbox_events "
-                "WHERE status = 'processed'"))]
+            stages = connection.execute(text(
+                "SELECT EXTRACT(EPOCH FROM processed_at - received_at), "
+                "EXTRACT(EPOCH FROM queued_at - received_at) FROM tds_inbox_events "
+                "WHERE status = 'processed'")).all()
+            latencies = [float(total) * 1000 for total, _ in stages]
+            queue_waits = [float(wait) * 1000 for _, wait in stages if wait is not None]
             stored = connection.execute(text("SELECT COUNT(*) FROM tds_inbox_events")).scalar_one()
         engine.dispose()
         accepted = sent.get("webhooks_status_202", 0)
@@ -134,6 +137,8 @@ def run(args: argparse.Namespace, url: str) -> None:
             print(f"latency p50:    {percentile(latencies, 0.50):.1f} ms  (goal <= 50)")
             print(f"latency p95:    {percentile(latencies, 0.95):.1f} ms")
             print(f"latency p99:    {percentile(latencies, 0.99):.1f} ms  (goal <= 500)")
+            print(f"of which stored -> published: p50 {percentile(queue_waits, 0.50):.1f} ms, "
+                  f"p99 {percentile(queue_waits, 0.99):.1f} ms")
         print(f"events lost:    {accepted - len(latencies)}  (goal 0)")
     finally:
         for process in reversed(processes):

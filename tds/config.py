@@ -101,7 +101,6 @@ class Settings:
     task_max_retries: int = 8
     retry_backoff_max_seconds: int = 900
     visibility_timeout_seconds: int = 3600
-    relay_interval_ms: int = 20
     sweeper_grace_seconds: int = 60
     sweeper_interval_seconds: int = 60
     inventory_sync_interval_seconds: int = 300
@@ -277,7 +276,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         task_max_retries=env.integer("TDS_TASK_MAX_RETRIES", 8),
         retry_backoff_max_seconds=env.integer("TDS_RETRY_BACKOFF_MAX_SECONDS", 900, minimum=1),
         visibility_timeout_seconds=env.integer("TDS_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=60),
-        relay_interval_ms=env.integer("TDS_RELAY_INTERVAL_MS", 20, minimum=1),
         sweeper_grace_seconds=env.integer("TDS_SWEEPER_GRACE_SECONDS", 60),
         sweeper_interval_seconds=env.integer("TDS_SWEEPER_INTERVAL_SECONDS", 60, minimum=1),
         inventory_sync_interval_seconds=env.integer(

@@ -93,8 +93,8 @@ class EntitySpec:
 
     @property
     def event_task(self) -> str:
-        """The Celery task that applies a batch of this entity's inbox events."""
-        return f"{self.queue}.apply_events"
+        """The Celery task that applies one inbox event of this entity."""
+        return f"{self.queue}.apply_event"
 
     def record_path(self, zoho_id: str) -> str:
         return f"{self.path}/{zoho_id}"

@@ -2,22 +2,18 @@
 
 :class:`ProcessorService` does the receiver's work without knowing HTTP,
 Flask or Celery. The view builds an :class:`IncomingWebhook` from the
-request and calls :meth:`ProcessorService.store` inside a unit of work it
-commits before answering: the event is stored, durably, before anything
-is answered. Publishing is not the receiver's job (a transactional
-outbox): the relay (``workers/relay.py``) calls
-:meth:`ProcessorService.publish_received` continuously with an
-:class:`Enqueue` (Celery's ``send_task`` in practice), and the beat sweeper
-does the same for events left ``received`` past the grace period, so a
-broker or relay that is down delays events and loses none.
+request, calls :meth:`ProcessorService.store`, which commits the event,
+and only then :meth:`ProcessorService.dispatch` with an
+:class:`Enqueue` (a Celery ``send_task`` in practice). An event is stored
+before anything is answered; a broker that is down leaves it ``received``
+and :meth:`ProcessorService.sweep` enqueues it later.
 
-Contract with the workers: the task ``spec.event_task`` gets a list of
-inbox event ids of its entity as its only argument; each event's
-``payload`` is the entity record as Zoho sent it (unwrapped). The worker
-marks each event processed, failed or dead. A task may run for an event
-still marked ``received`` (the status update after a successful publish
-can be lost) or twice (a relay crash between publish and commit): tasks
-are idempotent.
+Contract with the workers: the task ``spec.event_task`` gets the inbox
+event id as its only argument; the event's ``payload`` is the entity
+record as Zoho sent it (unwrapped). The worker marks the event processed,
+failed or dead. A task may run for an event still marked ``received`` (the
+status update after a successful publish can fail) or twice (the sweeper
+and a late update race): tasks are idempotent.
 """
 
 from __future__ import annotations
@@ -26,12 +22,12 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from tds import signatures
@@ -50,8 +46,7 @@ from tds.webhook_payloads import (
 )
 
 __all__ = [
-    "Enqueue", "IncomingWebhook", "InvalidPayloadError", "ProcessorService", "PublishRound",
-    "Receipt",
+    "Enqueue", "IncomingWebhook", "InvalidPayloadError", "ProcessorService", "Receipt",
     "SignatureError", "UnknownEntityError", "UnsupportedContentTypeError", "WebhookError",
     "sane_correlation_id",
 ]
@@ -66,19 +61,19 @@ SECRET_HEADERS = frozenset({ZOHO_SIGNATURE, "webhook-signature", "authorization"
 MAX_HEADER_VALUE = 1024
 MAX_STORED_HEADERS = 64
 SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-PUBLISH_BATCH = 500  # rows per publishing round
-TASK_BATCH = 50  # event ids per task message: cheap to publish, still spread over workers
+SWEEP_BATCH = 500
 _INBOX: Table = InboxEvent.__table__  # type: ignore[assignment]
 _STORED_COLUMNS = ("entity", "zoho_id", "organization_id", "dedup_key", "signature_scheme",
                    "content_type", "raw_body", "headers", "payload", "last_modified_time",
                    "correlation_id", "status", "attempts", "received_at")
 _inserts: dict[str, DriverInsert] = {}  # per dialect, rendered on first use
 # Only a still-received event changes: a fast worker may have processed it already.
-_STILL_RECEIVED = _INBOX.c.status == InboxStatus.RECEIVED.value
+_STILL_RECEIVED = (_INBOX.c.id == bindparam("event_id")) & (
+    _INBOX.c.status == InboxStatus.RECEIVED.value)
 _MARK_QUEUED = update(_INBOX).where(_STILL_RECEIVED).values(
     status=InboxStatus.QUEUED.value, queued_at=bindparam("queued_at"), error=None)
 _NOTE_REFUSAL = update(_INBOX).where(_STILL_RECEIVED).values(error=bindparam("error"))
-# Losing a `queued` mark in a crash is harmless (the relay publishes again, tasks are
+# Losing a `queued` mark in a crash is harmless (the sweeper re-enqueues, tasks are
 # idempotent), so that commit need not wait for the WAL flush; the insert's does.
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
 
@@ -117,15 +112,6 @@ class Receipt:
     zoho_id: str
     scheme: str
     duplicate: bool
-
-
-@dataclass(frozen=True)
-class PublishRound:
-    """What one publishing round did: events found, events published, broker refusal."""
-
-    found: int
-    published: int
-    refused: bool
 
 
 def sane_correlation_id(*candidates: str | None) -> str | None:
@@ -262,57 +248,53 @@ class ProcessorService:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    # -- publish --------------------------------------------------------
-    def publish_received(self, session: Session, enqueue: Enqueue, *,
-                         older_than: timedelta = timedelta(0), now: datetime | None = None,
-                         limit: int = PUBLISH_BATCH) -> PublishRound:
-        """Publish the tasks of events still ``received``, oldest first.
+    # -- enqueue --------------------------------------------------------
+    def dispatch(self, session: Session, event_id: int, spec: EntitySpec,
+                 enqueue: Enqueue) -> bool:
+        """Publish the event's task and mark it ``queued``; False if the broker refused.
 
-        The relay calls this continuously (``older_than`` zero), the beat sweeper
-        with the grace period as a safety net for a relay that is not running.
-        One message carries up to :data:`TASK_BATCH` ids of one entity. Stops at
-        the first refused publish (the broker is down: the next round tries
-        again) and notes the error on the rows left. On Postgres the rows are
-        locked with SKIP LOCKED, so two relays never take the same event. A
-        crash after a publish but before the commit publishes again later;
-        tasks are idempotent.
+        A refused publish leaves the event ``received`` with the error noted;
+        the sweeper tries again. The session's transaction begins only after
+        the publish, and on Postgres it commits without waiting for the WAL
+        flush: it holds only marks that are safe to lose.
         """
-        now = now or self._now()
+        try:
+            enqueue(spec.event_task, [event_id], spec.queue)
+        except Exception as error:  # noqa: BLE001 - any publish failure: the sweeper retries.
+            log.warning("broker refused the event; the sweeper will enqueue it",
+                        extra={"event_id": event_id, "error": _short(error)})
+            _commit_marks_lazily(session).execute(
+                _NOTE_REFUSAL, {"event_id": event_id, "error": f"enqueue failed: {_short(error)}"})
+            return False
+        _commit_marks_lazily(session).execute(
+            _MARK_QUEUED, {"event_id": event_id, "queued_at": self._now()})
+        return True
+
+    def sweep(self, session: Session, enqueue: Enqueue, now: datetime | None = None,
+              limit: int = SWEEP_BATCH) -> int:
+        """Enqueue events left ``received`` longer than the grace period; how many were.
+
+        Stops at the first refused publish (the broker is down: the next
+        sweep tries again). On Postgres the rows are locked with SKIP LOCKED
+        so two sweepers never take the same event.
+        """
+        cutoff = (now or self._now()) - timedelta(seconds=self.settings.sweeper_grace_seconds)
         rows = session.execute(
             select(InboxEvent.id, InboxEvent.entity)
-            .where(InboxEvent.status == InboxStatus.RECEIVED,
-                   InboxEvent.received_at <= now - older_than)
+            .where(InboxEvent.status == InboxStatus.RECEIVED, InboxEvent.received_at < cutoff)
             .order_by(InboxEvent.id).limit(limit).with_for_update(skip_locked=True)
         ).all()
-        published: list[int] = []
-        for spec, event_ids in _task_batches(rows):
-            try:
-                enqueue(spec.event_task, [event_ids], spec.queue)
-            except Exception as error:  # noqa: BLE001 - any publish failure: try again later.
-                log.warning("broker refused the events; publishing again later",
-                            extra={"events": len(rows) - len(published), "error": _short(error)})
-                _commit_marks_lazily(session).execute(
-                    _NOTE_REFUSAL.where(_INBOX.c.id.in_([row.id for row in rows])),
-                    {"error": f"enqueue failed: {_short(error)}"})
-                return PublishRound(len(rows), len(published), refused=True)
-            published.extend(event_ids)
-        if published:
-            _commit_marks_lazily(session).execute(
-                _MARK_QUEUED.where(_INBOX.c.id.in_(published)), {"queued_at": now})
-        return PublishRound(len(rows), len(published), refused=False)
-
-
-def _task_batches(rows: Sequence[Row[int, str]]) -> Iterator[tuple[EntitySpec, list[int]]]:
-    """The rows' ids grouped by entity, in chunks of at most TASK_BATCH."""
-    by_entity: dict[str, list[int]] = {}
-    for event_id, entity in rows:
-        by_entity.setdefault(entity, []).append(event_id)
-    for entity, event_ids in by_entity.items():
-        spec = BY_NAME.get(entity)
-        if spec is None:  # an entity no longer registered: nothing could process it
-            continue
-        for start in range(0, len(event_ids), TASK_BATCH):
-            yield spec, event_ids[start:start + TASK_BATCH]
+        enqueued = 0
+        for event_id, entity in rows:
+            spec = BY_NAME.get(entity)
+            if spec is None:
+                continue
+            if not self.dispatch(session, event_id, spec, enqueue):
+                break
+            enqueued += 1
+        if rows:
+            log.info("inbox swept", extra={"found": len(rows), "enqueued": enqueued})
+        return enqueued
 
 
 def _commit_marks_lazily(session: Session) -> Connection:

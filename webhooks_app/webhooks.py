@@ -2,8 +2,7 @@
 
 The view reads the request within bounds, lets
 :class:`tds.inbox.ProcessorService` verify, validate and store the event in
-a unit of work it commits, and answers; the relay publishes the event's
-task moments later (see :mod:`tds.inbox`). Every answer is
+a unit of work it commits, then enqueues it and answers. Every answer is
 JSON with a ``message``; every request writes one audit line to the
 ``tds.webhooks`` logger (never a secret or a signature).
 """
@@ -34,6 +33,7 @@ from tds.inbox import (
 from tds.logs import correlated, new_correlation_id
 from tds.webhook_payloads import parse_query
 from webhooks_app.extensions import tds_ext
+from webhooks_app.producer import producer
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/api/zoho/webhooks")
 audit = logging.getLogger("tds.webhooks")
@@ -123,10 +123,12 @@ def _answer(entity: str, correlation_id: str) -> Answer:
         return Answer(200, {"duplicate": True, "event_id": receipt.event_id,
                             "message": "This event was received before; it is not processed "
                                        "twice."}, "duplicate", receipt.zoho_id)
+    queued = _dispatch(service, receipt)
+    message = ("Event stored and queued for processing." if queued else
+               "Event stored; it will be queued as soon as the broker is reachable.")
     return Answer(202, {"accepted": True, "event_id": receipt.event_id,
-                        "correlation_id": correlation_id,
-                        "message": "Event stored; it is queued for processing."},
-                  "accepted", receipt.zoho_id)
+                        "correlation_id": correlation_id, "queued": queued, "message": message},
+                  "accepted" if queued else "accepted_unqueued", receipt.zoho_id)
 
 
 def _store(service: ProcessorService, webhook: IncomingWebhook) -> Receipt:
@@ -137,7 +139,7 @@ def _store(service: ProcessorService, webhook: IncomingWebhook) -> Receipt:
     then invalidates the whole pool and the second attempt connects afresh,
     failing at once if the database is really down. Repeating is safe even
     after a commit whose answer was lost: the dedup key turns the second
-    insert into a duplicate, and the relay publishes the stored event.
+    insert into a duplicate, and the sweeper enqueues the stored event.
     """
     engine = tds_ext().database.engine
     try:
@@ -146,6 +148,17 @@ def _store(service: ProcessorService, webhook: IncomingWebhook) -> Receipt:
         if not error.connection_invalidated:
             raise
     return service.store(engine, webhook)
+
+
+def _dispatch(service: ProcessorService, receipt: Receipt) -> bool:
+    """Enqueue a stored event; any failure leaves it for the sweeper."""
+    try:
+        with tds_ext().database.session() as session:
+            return service.dispatch(session, receipt.event_id, receipt.spec, producer())
+    except SQLAlchemyError as error:
+        audit.warning("could not mark the event queued; the sweeper will see to it",
+                      extra={"error": f"{type(error).__name__}: {str(error)[:200]}"})
+        return False
 
 
 def _read_body(max_bytes: int) -> bytes:

@@ -24,7 +24,7 @@ _creating = threading.Lock()  # the threads pool's first tasks arrive together
 
 
 def create_celery(settings: Settings) -> Celery:
-    """A Celery app for `settings` (the worker, the relay and tests use this)."""
+    """A Celery app for `settings` (tests and the web app's producer use this)."""
     celery = Celery("tds", include=TASK_MODULES)
     celery.conf.update(celery_settings(settings), beat_schedule=beat_schedule(settings))
     return celery

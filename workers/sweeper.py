@@ -1,30 +1,38 @@
-"""`tds.maintenance.sweep_inbox`: publish webhook events the relay never took.
+"""`tds.maintenance.sweep_inbox`: enqueue webhook events the broker never took.
 
-A thin task over :meth:`tds.inbox.ProcessorService.publish_received` for
-events left ``received`` past ``TDS_SWEEPER_GRACE_SECONDS``: the safety net
-for a relay that is not running. Beat runs it every
-``TDS_SWEEPER_INTERVAL_SECONDS``. It is a shared task so any Celery app
-built by ``create_celery`` publishes through its own broker.
+A thin task over :meth:`tds.inbox.ProcessorService.sweep`; beat runs it
+every ``TDS_SWEEPER_INTERVAL_SECONDS``. It is a shared task so any Celery
+app built by ``create_celery`` publishes through its own broker.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 
 from tds.inbox import ProcessorService
 from workers.app import database, settings
-from workers.relay import TaskEnqueue
 
 SWEEP_TASK = "tds.maintenance.sweep_inbox"
+# Fail fast when the broker is down: the next sweep tries again.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.0, "interval_step": 0.2,
+                        "interval_max": 0.2}
+
+
+class TaskEnqueue:
+    """:class:`tds.inbox.Enqueue` over a Celery app's ``send_task``."""
+
+    def __init__(self, celery: Any) -> None:
+        self.celery = celery
+
+    def __call__(self, task_name: str, args: list[Any], queue: str) -> None:
+        self.celery.send_task(task_name, args=args, queue=queue, retry=True,
+                              retry_policy=PUBLISH_RETRY_POLICY)
 
 
 @shared_task(name=SWEEP_TASK, bind=True, ignore_result=True)
 def sweep_inbox(self: Any) -> int:
-    """Publish inbox events left `received` past the grace period; returns how many."""
-    grace = timedelta(seconds=settings().sweeper_grace_seconds)
+    """Re-enqueue inbox events left `received` past the grace period; returns how many."""
     with database().session() as session:
-        return ProcessorService(settings()).publish_received(
-            session, TaskEnqueue(self.app), older_than=grace).published
+        return ProcessorService(settings()).sweep(session, TaskEnqueue(self.app))

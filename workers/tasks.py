@@ -1,20 +1,17 @@
 """Thin Celery tasks: each opens the process's database and calls one `tds` function.
 
-One `tds.<entity>.apply_events(event_ids)` per registered entity, on the
-entity's queue, plus the maintenance tasks. Each event is applied in its
-own transaction. Retries: transient errors only (Zoho 5xx and transport
-failures, database disconnects) with exponential backoff and jitter, capped
-and counted from the settings; a rate limit waits what Zoho asked instead.
-An event task retries only the events that failed. After the last retry
-the ledger and inbox rows go `dead`, for `tds queue requeue`.
+One `tds.<entity>.apply_event(event_id)` per registered entity, on the
+entity's queue, plus the maintenance tasks. Retries: transient errors only
+(Zoho 5xx and transport failures, database disconnects) with exponential
+backoff and jitter, capped and counted from the settings; a rate limit
+waits what Zoho asked instead. After the last retry the ledger and inbox
+rows go `dead`, for `tds queue requeue`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
-from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +20,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from tds import processing, sync
 from tds.entities import ENTITIES, MAINTENANCE_QUEUE, EntitySpec, spec_for
-from tds.inbox import TASK_BATCH
 from tds.queue import QueueService
 from tds.zoho import UnifiedZohoClient, ZohoServerError, ZohoTransportError
 from workers.app import app, database, settings
@@ -52,56 +48,36 @@ def zoho() -> UnifiedZohoClient:
     return _clients["client"]
 
 
-def _retry_in(task: Task, error: Exception) -> float:
-    """What Zoho asked us to wait, else exponential backoff with jitter (as Celery's)."""
+def _backoff(task: Task) -> float:
+    # The ceiling of Celery's own retry_backoff for this retry (the jitter only shortens it).
+    return float(min(settings().retry_backoff_max_seconds, 2 ** task.request.retries))
+
+
+def _on_failure(task: Task, error: Exception, event_id: int | None = None) -> None:
+    """Record the failure; retry by hand what autoretry does not take (rate limits,
+    token waits, dropped connections); let permanent errors fail the task."""
+    transient = processing.is_transient(error)
+    final = not transient or task.request.retries >= task.max_retries
     wait = processing.requested_wait(error, settings().retry_backoff_max_seconds)
-    if wait is not None:
-        return wait
-    ceiling = min(settings().retry_backoff_max_seconds, 2 ** task.request.retries)
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not secrecy
-
-
-def _is_final(task: Task, error: Exception) -> bool:
-    return not processing.is_transient(error) or task.request.retries >= task.max_retries
-
-
-def _event_failed(task: Task, error: Exception, event_id: int) -> float | None:
-    """Record a failed event on the ledger; seconds until its retry, None if it is done
-    for (dead, or completed meanwhile)."""
-    final = _is_final(task, error)
-    retry_in = _retry_in(task, error)
-    status = processing.record_event_failure(database(), settings(), event_id, error,
-                                             retry_in=retry_in, final=final)
-    return None if final or status is None else retry_in
+    if event_id is not None:
+        processing.record_event_failure(database(), settings(), event_id, error,
+                                        retry_in=wait if wait is not None else _backoff(task),
+                                        final=final)
+    if transient and not final and not isinstance(error, AUTORETRY):
+        raise task.retry(exc=error, countdown=wait if wait is not None else _backoff(task))
 
 
 def _event_task(spec: EntitySpec) -> Task:
     @app.task(name=spec.event_task, queue=spec.queue, **RETRY_OPTIONS)
-    def apply_events(self: Task, event_ids: list[int]) -> dict[str, int]:
-        """Apply inbox events of this entity, one transaction each (idempotent).
+    def apply_event(self: Task, event_id: int) -> str:
+        """Apply one inbox event of this entity (idempotent)."""
+        try:
+            return processing.process_event(database(), zoho(), settings(), event_id).status
+        except Exception as error:
+            _on_failure(self, error, event_id)
+            raise
 
-        A failed event does not hold up the others: it is recorded, and the
-        task retries with the failed events only. Celery's autoretry covers
-        what escapes (the ledger itself unreachable): the whole batch runs
-        again, and events already applied are skipped.
-        """
-        outcomes: Counter[str] = Counter()
-        retry: dict[int, float] = {}
-        for event_id in event_ids:
-            try:
-                outcomes[processing.process_event(database(), zoho(), settings(),
-                                                  event_id).status] += 1
-            except Exception as error:  # noqa: BLE001 - sorted and recorded per event
-                retry_in = _event_failed(self, error, event_id)
-                if retry_in is None:
-                    outcomes["failed"] += 1
-                else:
-                    retry[event_id] = retry_in
-        if retry:
-            raise self.retry(args=[list(retry)], countdown=max(retry.values()))
-        return dict(outcomes)
-
-    return apply_events
+    return apply_event
 
 
 EVENT_TASKS = {spec.name: _event_task(spec) for spec in ENTITIES}
@@ -112,10 +88,7 @@ def _entity_pass(task: Task, run: Callable[..., sync.SyncReport], entity: str) -
     try:
         return run(database(), zoho(), spec_for(entity), settings().zoho_organization_id)
     except Exception as error:
-        # Autoretry takes the AUTORETRY kinds; other transient ones (rate limits,
-        # token waits, dropped connections) are retried here; the rest fail the task.
-        if not _is_final(task, error) and not isinstance(error, AUTORETRY):
-            raise task.retry(exc=error, countdown=_retry_in(task, error)) from error
+        _on_failure(task, error)
         raise
 
 
@@ -151,15 +124,9 @@ def dispatch_due(self: Task) -> int:
     """Re-enqueue ledger work whose retry time passed or whose message was lost."""
     _declare_queues()
     due = processing.take_due_events(database(), settings())
-    by_entity: dict[str, list[int]] = defaultdict(list)
     for item in due:
-        if item.inbox_event_id is not None:  # event rows always have one
-            by_entity[item.entity].append(item.inbox_event_id)
-    for entity, event_ids in by_entity.items():
-        spec = spec_for(entity)
-        for start in range(0, len(event_ids), TASK_BATCH):
-            app.send_task(spec.event_task, args=[event_ids[start:start + TASK_BATCH]],
-                          queue=spec.queue)
+        spec = spec_for(item.entity)
+        app.send_task(spec.event_task, args=[item.inbox_event_id], queue=spec.queue)
     if due:
         log.info("dispatched due events", extra={"count": len(due)})
     return len(due)

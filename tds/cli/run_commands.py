@@ -10,7 +10,7 @@ import click
 
 from tds.cli import current_settings, main
 
-PROCESSES = ("web", "relay", "worker", "beat", "flower")
+PROCESSES = ("web", "worker", "beat", "flower")
 BANNER = """
 ==========================================================================
   NO ZOHO CREDENTIALS ARE SET: TDS IS RUNNING AGAINST THE BUILT-IN SANDBOX
@@ -25,8 +25,8 @@ BANNER = """
 @click.option("--procfile", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default="Procfile", show_default=True, help="The Procfile to start.")
 def run(procfile: Path) -> None:
-    """Start the receiver, the relay, a worker, beat and Flower (and the sandbox
-    when no Zoho credentials are set) in the foreground; Ctrl-C stops them all."""
+    """Start the receiver, a worker, beat and Flower (and the sandbox when no
+    Zoho credentials are set) in the foreground; Ctrl-C stops them all."""
     settings = current_settings()
     processes = list(PROCESSES)
     env = dict(os.environ)

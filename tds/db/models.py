@@ -96,6 +96,7 @@ class LedgerStatus(enum.StrEnum):
 
 
 _WAITING = text("status = 'received'")
+_IN_FLIGHT = text("status = 'queued'")
 
 
 class InboxEvent(Base):
@@ -123,12 +124,12 @@ class InboxEvent(Base):
     processed_at: Mapped[datetime | None]
 
     __table_args__ = (
-        # The sweeper's query: rows left in `received` past a grace period.
-        Index("ix_tds_inbox_events_status_received_at", "status", "received_at"),
-        Index("ix_tds_inbox_events_entity_zoho_id", "entity", "zoho_id"),
-        # The relay's query: the oldest events still `received` (a small, partial index).
+        # Small partial indexes: the sweeper's `received` events and the
+        # dispatcher's `queued` ones (migration 0002 says why).
         Index("ix_tds_inbox_events_waiting", "id", postgresql_where=_WAITING,
               sqlite_where=_WAITING),
+        Index("ix_tds_inbox_events_in_flight", "id", postgresql_where=_IN_FLIGHT,
+              sqlite_where=_IN_FLIGHT),
     )
 
 

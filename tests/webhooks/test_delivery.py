@@ -1,4 +1,4 @@
-"""From stored event to broker message: the relay, a down broker, the sweeper.
+"""From stored event to broker message: concurrency, a down broker, the sweeper.
 
 These run a real Redis broker; the concurrency test a real threaded HTTP
 server on Postgres.
@@ -10,7 +10,6 @@ import base64
 import http.client
 import json
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,12 +22,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from tds.config import Settings
 from tds.db.models import InboxStatus
 from tds.db.session import Database
-from tds.inbox import TASK_BATCH, ProcessorService
+from tds.inbox import ProcessorService
 from tests.conftest import empty_tables, make_settings
 from tests.webhooks.conftest import PRODUCTS, events, item, post_zoho, zoho_headers
 from webhooks_app import create_app
+from webhooks_app.producer import CeleryEnqueue, install_producer
 from workers.app import create_celery
-from workers.relay import Relay, TaskEnqueue
 
 pytestmark = pytest.mark.redis
 DOWN_BROKER = "redis://127.0.0.1:1/0"
@@ -38,34 +37,29 @@ QUEUE_KEY = "tds.products"
 @pytest.fixture
 def broker(redis_url: str) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_url)
-    client.delete(QUEUE_KEY, "tds.customers")
+    client.delete(QUEUE_KEY)
     yield client
-    client.delete(QUEUE_KEY, "tds.customers")
+    client.delete(QUEUE_KEY)
     client.close()
 
 
-def enqueue_on(settings: Settings, broker_url: str) -> TaskEnqueue:
-    return TaskEnqueue(create_celery(settings.with_overrides(broker_url=broker_url)))
+def producer_for(settings: Settings, broker_url: str) -> CeleryEnqueue:
+    return CeleryEnqueue(create_celery(settings.with_overrides(broker_url=broker_url)))
 
 
-def queued_batches(broker: redis.Redis, queue: str = QUEUE_KEY) -> list[list[int]]:
-    """The event-id lists of the task messages waiting in `queue`, oldest first."""
-    messages = [json.loads(raw) for raw in reversed(broker.lrange(queue, 0, -1))]
-    return [json.loads(base64.b64decode(message["body"]))[0][0] for message in messages]
-
-
-def publish(settings: Settings, database: Database, broker_url: str,
-            **options: Any) -> Any:
-    with database.session() as session:
-        return ProcessorService(settings).publish_received(
-            session, enqueue_on(settings, broker_url), **options)
+def queued_event_ids(broker: redis.Redis) -> list[Any]:
+    messages = [json.loads(raw) for raw in broker.lrange(QUEUE_KEY, 0, -1)]
+    return [json.loads(base64.b64decode(message["body"]))[0][0]
+            for message in messages]
 
 
 @pytest.fixture
-def server(postgres_url: str, tmp_path: Path) -> Iterator[BaseWSGIServer]:
+def server(postgres_url: str, tmp_path: Path, redis_url: str) -> Iterator[BaseWSGIServer]:
     settings = make_settings(postgres_url, tmp_path)
     database = Database(postgres_url, pool_size=20, max_overflow=40)
-    httpd = make_server("127.0.0.1", 0, create_app(settings, database), threaded=True)
+    app = create_app(settings, database)
+    install_producer(app, producer_for(settings, redis_url))
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield httpd
@@ -76,9 +70,8 @@ def server(postgres_url: str, tmp_path: Path) -> Iterator[BaseWSGIServer]:
 
 
 @pytest.mark.postgres
-def test_fifty_concurrent_identical_posts_store_one_event_and_publish_one_message(
-        server: BaseWSGIServer, broker: redis.Redis, postgres_url: str, tmp_path: Path,
-        redis_url: str) -> None:
+def test_fifty_concurrent_identical_posts_store_one_event_and_one_message(
+        server: BaseWSGIServer, broker: redis.Redis, postgres_url: str) -> None:
     body = json.dumps({"item": item("4242")}).encode()
     headers = zoho_headers(body)
     start = threading.Barrier(50)
@@ -104,61 +97,41 @@ def test_fifty_concurrent_identical_posts_store_one_event_and_publish_one_messag
     assert sorted(statuses) == [200] * 49 + [202]
     assert len({answer["event_id"] for answer in answers}) == 1
     database = Database(postgres_url)
-    settings = make_settings(postgres_url, tmp_path)
-    assert publish(settings, database, redis_url).published == 1
-    assert publish(settings, database, redis_url).published == 0
     [event] = events(database)
     database.dispose()
     assert event.status == InboxStatus.QUEUED
-    assert queued_batches(broker) == [[event.id]]
+    assert broker.llen(QUEUE_KEY) == 1
+    assert queued_event_ids(broker) == [event.id]
 
 
-def test_the_relay_batches_events_per_entity(settings: Settings, database: Database,
-                                             broker: redis.Redis, redis_url: str) -> None:
-    client = create_app(settings, database).test_client()
-    for number in range(TASK_BATCH + 7):
-        assert post_zoho(client, item(f"9{number:04d}")).status_code == 202
-    assert post_zoho(client, {"contact": {"contact_id": "77", "contact_name": "A"}},
-                     path="/api/zoho/webhooks/customers").status_code == 202
-    round_ = publish(settings, database, redis_url)
-    assert (round_.found, round_.published, round_.refused) == (TASK_BATCH + 8, TASK_BATCH + 8,
-                                                                False)
-    product_ids = [event.id for event in events(database) if event.entity == "products"]
-    [customer] = [event for event in events(database) if event.entity == "customers"]
-    assert queued_batches(broker) == [product_ids[:TASK_BATCH], product_ids[TASK_BATCH:]]
-    assert queued_batches(broker, "tds.customers") == [[customer.id]]
-    assert {event.status for event in events(database)} == {InboxStatus.QUEUED}
-
-
-def test_a_down_broker_leaves_the_event_received_until_it_is_back(
+def test_a_down_broker_leaves_the_event_received_then_the_sweeper_delivers(
         settings: Settings, database: Database, broker: redis.Redis, redis_url: str) -> None:
-    answer = post_zoho(create_app(settings, database).test_client(), item("5151"))
+    app = create_app(settings, database)
+    install_producer(app, producer_for(settings, DOWN_BROKER))
+    answer = post_zoho(app.test_client(), item("5151"))
     assert answer.status_code == 202
-    round_ = publish(settings, database, DOWN_BROKER)
-    assert (round_.found, round_.published, round_.refused) == (1, 0, True)
+    assert answer.get_json()["queued"] is False
     [event] = events(database)
     assert event.status == InboxStatus.RECEIVED
     assert event.error
     assert "enqueue failed" in event.error
 
-    assert publish(settings, database, redis_url).published == 1  # broker back
+    service = ProcessorService(settings)
+    later = datetime.now(UTC) + timedelta(seconds=settings.sweeper_grace_seconds + 1)
+    with database.session() as session:  # within the grace period: left alone
+        assert service.sweep(session, producer_for(settings, redis_url)) == 0
+    with database.session() as session:  # broker still down: nothing moves
+        assert service.sweep(session, producer_for(settings, DOWN_BROKER), now=later) == 0
+    assert events(database)[0].status == InboxStatus.RECEIVED
+    with database.session() as session:  # broker back
+        assert service.sweep(session, producer_for(settings, redis_url), now=later) == 1
     [event] = events(database)
     assert (event.status, event.error) == (InboxStatus.QUEUED, None)
     assert event.queued_at is not None
-    assert queued_batches(broker) == [[event.id]]
-    assert publish(settings, database, redis_url).found == 0  # nothing left
+    assert queued_event_ids(broker) == [event.id]
+    with database.session() as session:  # nothing left to sweep
+        assert service.sweep(session, producer_for(settings, redis_url), now=later) == 0
     assert broker.llen(QUEUE_KEY) == 1
-
-
-def test_the_sweeper_waits_out_the_grace_period(settings: Settings, database: Database,
-                                                broker: redis.Redis, redis_url: str) -> None:
-    assert post_zoho(create_app(settings, database).test_client(), item("5252")).status_code \
-        == 202
-    grace = timedelta(seconds=settings.sweeper_grace_seconds)
-    assert publish(settings, database, redis_url, older_than=grace).found == 0
-    later = datetime.now(UTC) + grace + timedelta(seconds=1)
-    assert publish(settings, database, redis_url, older_than=grace, now=later).published == 1
-    assert queued_batches(broker) == [[events(database)[0].id]]
 
 
 def test_the_sweep_task_delivers_on_a_real_broker(
@@ -167,8 +140,9 @@ def test_the_sweep_task_delivers_on_a_real_broker(
     import workers.app
     from workers.sweeper import SWEEP_TASK
 
-    assert post_zoho(create_app(settings, database).test_client(), item("6161")).status_code \
-        == 202
+    app = create_app(settings, database)
+    install_producer(app, producer_for(settings, DOWN_BROKER))
+    assert post_zoho(app.test_client(), item("6161")).status_code == 202
     assert events(database)[0].status == InboxStatus.RECEIVED
 
     task_settings = settings.with_overrides(broker_url=redis_url, sweeper_grace_seconds=0)
@@ -179,26 +153,22 @@ def test_the_sweep_task_delivers_on_a_real_broker(
     assert result.get() == 1
     [event] = events(database)
     assert event.status == InboxStatus.QUEUED
-    assert queued_batches(broker) == [[event.id]]
+    assert queued_event_ids(broker) == [event.id]
 
 
-def test_the_relay_loop_publishes_until_stopped(settings: Settings, database: Database,
-                                                broker: redis.Redis, redis_url: str) -> None:
-    relay_settings = settings.with_overrides(broker_url=redis_url)
-    stop = threading.Event()
-    relay = threading.Thread(
-        target=Relay(database, relay_settings, create_celery(relay_settings)).run,
-        args=(stop,))
-    relay.start()
-    try:
-        assert post_zoho(create_app(settings, database).test_client(),
-                         item("8181")).status_code == 202
-        deadline = time.monotonic() + 10
-        while broker.llen(QUEUE_KEY) == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        stop.set()
-        relay.join(10)
-    assert not relay.is_alive()
-    assert queued_batches(broker) == [[events(database)[0].id]]
-    assert events(database)[0].status == InboxStatus.QUEUED
+def test_a_worker_that_finished_first_is_not_marked_queued(settings: Settings,
+                                                           database: Database) -> None:
+    app = create_app(settings, database)
+
+    def fast_worker(task_name: str, args: list[Any], queue: str) -> None:
+        assert (task_name, queue) == ("tds.products.apply_event", "tds.products")
+        with database.session() as session:
+            from sqlalchemy import update
+
+            from tds.db.models import InboxEvent
+            session.execute(update(InboxEvent).where(InboxEvent.id == args[0])
+                            .values(status=InboxStatus.PROCESSED))
+
+    install_producer(app, fast_worker)
+    assert post_zoho(app.test_client(), item("7171")).status_code == 202
+    assert events(database)[0].status == InboxStatus.PROCESSED

@@ -33,19 +33,20 @@ from tests.webhooks.conftest import (
 from webhooks_app import create_app
 
 
-def test_accepts_a_wrapped_record_and_stores_it_for_the_relay(client: FlaskClient,
-                                                             database: Database) -> None:
+def test_accepts_a_wrapped_record_stores_it_and_queues_it(client: FlaskClient,
+                                                           database: Database) -> None:
     answer = post_zoho(client, {"item": item()})
     body = answer.get_json()
     assert answer.status_code == 202
     assert body["accepted"] is True
+    assert body["queued"] is True
     assert body["message"]
     assert answer.headers["X-Correlation-ID"] == body["correlation_id"]
     [event] = events(database)
     assert event.id == body["event_id"]
     assert (event.entity, event.zoho_id, event.status) == ("products", "460000000012345",
-                                                           InboxStatus.RECEIVED)
-    assert event.queued_at is None
+                                                           InboxStatus.QUEUED)
+    assert event.queued_at is not None
     assert event.signature_scheme == "zoho"
     assert event.correlation_id == body["correlation_id"]
     assert event.payload == item()

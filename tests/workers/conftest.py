@@ -35,7 +35,6 @@ from tests.sandbox.conftest import sandbox, sandbox_factory  # noqa: F401
 from tests.sync.conftest import add_event
 from webhooks_app.factory import create_app
 from workers.app import create_celery
-from workers.relay import Relay
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -89,11 +88,6 @@ class Stack:
         self.tmp_path = tmp_path
         self.workers: list[Worker] = []
         self.celery = create_celery(settings)
-        # The relay publishes what the receiver stores, as `python -m workers.relay` does.
-        self._stop_relay = threading.Event()
-        self._relay = threading.Thread(target=Relay(database, settings, self.celery).run,
-                                       args=(self._stop_relay,), daemon=True)
-        self._relay.start()
 
     def start_worker(self, **env: str) -> Worker:
         worker = Worker({**self.env, **env}, self.tmp_path / f"worker{len(self.workers)}.log")
@@ -108,7 +102,7 @@ class Stack:
     def event(self, entity: str, zoho_id: str, payload: dict[str, Any]) -> int:
         """Store an inbox event as the receiver does, and enqueue it."""
         event_id = add_event(self.database, entity, zoho_id, payload)
-        self.send(BY_NAME[entity].event_task, [event_id])
+        self.send(BY_NAME[entity].event_task, event_id)
         return event_id
 
     def stored(self, entity: str) -> dict[str, Any]:
@@ -142,8 +136,6 @@ class Stack:
         self.send("tds.maintenance.dispatch_due")
 
     def close(self) -> None:
-        self._stop_relay.set()
-        self._relay.join()
         for worker in self.workers:
             worker.stop()
         self.celery.close()

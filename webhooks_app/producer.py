@@ -1,0 +1,89 @@
+"""The receiver's side of the broker: publish an inbox event's task, failing fast.
+
+:class:`CeleryEnqueue` implements :class:`tds.inbox.Enqueue` over a Celery
+app's ``send_task``. Publishing retries once, briefly: a broker that is
+down must not hold a webhook answer (the event is already stored, and
+the sweeper enqueues it later).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+from flask import Flask, current_app
+
+from tds.config import Settings
+from tds.inbox import Enqueue
+
+# One quick retry covers a dropped pooled connection; a down broker fails in well under 1 s.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.0, "interval_step": 0.2,
+                        "interval_max": 0.2}
+REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+EXTENSION_KEY = "tds_producer"
+_creating = threading.Lock()
+
+
+class CeleryEnqueue:
+    """Publishes tasks over a Celery app's pooled producers with a short retry policy.
+
+    What ``send_task`` works out on every call (the route, the queue's
+    exchange) is resolved once per task and queue; a call only builds the
+    message (new id, args) and publishes it.
+    """
+
+    def __init__(self, celery: Any) -> None:
+        self.celery = celery
+        self._routes: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def __call__(self, task_name: str, args: list[Any], queue: str) -> None:
+        amqp = self.celery.amqp
+        route = self._routes.get((task_name, queue))
+        if route is None:  # a benign race: two threads resolve the same route
+            route = amqp.router.route({"queue": queue}, task_name, args, {}, None)
+            self._routes[(task_name, queue)] = route
+        # The message send_task would build; argsrepr given, as saferepr of ids costs more.
+        message = amqp.create_task_message(
+            str(uuid.uuid4()), task_name, args, {}, argsrepr=repr(args), kwargsrepr="{}",
+            reply_to=self.celery.thread_oid, ignore_result=None,
+            create_sent_event=self.celery.conf.task_send_sent_event)
+        with self.celery.producer_or_acquire() as publisher:
+            amqp.send_task_message(publisher, task_name, message, retry=True,
+                                   retry_policy=PUBLISH_RETRY_POLICY, **route)
+
+
+def celery_producer(settings: Settings) -> CeleryEnqueue:
+    """A producer-only Celery app for `settings` (no tasks imported, results off)."""
+    from celery import Celery
+
+    from celeryconfig import celery_settings
+
+    celery = Celery("tds-webhooks", set_as_current=False)
+    config = celery_settings(settings)
+    if settings.broker_url.startswith(("redis", "rediss")):
+        config["broker_transport_options"] = {**config["broker_transport_options"],
+                                              **REDIS_TIMEOUTS}
+    config["broker_connection_timeout"] = 2
+    # A second publish per webhook only for Flower's "sent" state; queue depth shows backlog.
+    config["task_send_sent_event"] = False
+    celery.conf.update(config)
+    return CeleryEnqueue(celery)
+
+
+def install_producer(app: Flask, enqueue: Enqueue) -> None:
+    """Use `enqueue` for this app's webhooks (tests install one on a chosen broker)."""
+    app.extensions[EXTENSION_KEY] = enqueue
+
+
+def producer() -> Enqueue:
+    """The current app's producer, made from its settings on first use."""
+    app = current_app
+    enqueue = app.extensions.get(EXTENSION_KEY)
+    if enqueue is None:
+        with _creating:
+            enqueue = app.extensions.get(EXTENSION_KEY)
+            if enqueue is None:
+                enqueue = celery_producer(app.extensions["tds"].settings)
+                app.extensions[EXTENSION_KEY] = enqueue
+    return enqueue
