@@ -129,7 +129,9 @@ def upsert_page(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
                 if value is not None:  # often: deleted_at, blank amounts
                     converted[name] = encode(value)
             values.append(converted)
-    page = json.dumps(values, default=_scalar, separators=(",", ":"))
+    # The rows come from decoded JSON and mapping, never circular: skipping the check
+    # makes the encoder about a fifth faster on a page of nested documents.
+    page = json.dumps(values, default=_scalar, separators=(",", ":"), check_circular=False)
     cursor = connection.connection.cursor()
     try:
         cursor.execute(prepared.sql, {"page": page})
