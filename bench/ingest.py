@@ -29,7 +29,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask, Response, jsonify  # noqa: E402 - after the path is set.
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.support import ADMIN_URL, percentile, scratch_database, stop_group  # noqa: E402
 
 SECRET = "benchsecret0123456789"
 PATH = "/api/zoho/webhooks/products"
@@ -225,40 +227,6 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30)
     raise SystemExit(f"gunicorn on port {port} did not answer within {timeout} s.")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def scratch_database(admin_url: str, name: str) -> str:
-    """Drop and create `name`, migrate it, return its URL."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from tds.db import migrate
-
-    admin_url = make_url(admin_url).set(drivername="postgresql+psycopg2") \
-        .render_as_string(hide_password=False)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(admin_url).set(database=name)
-    rendered = url.render_as_string(hide_password=False)
-    migrate.upgrade(rendered)
-    return rendered
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
-
-
 def measure(name: str, start: Callable[[], subprocess.Popen[bytes]], port: int,
             args: argparse.Namespace, scratch: Path) -> float:
     """The most 2xx answers per second `start`'s server gives, after a warm-up."""
@@ -278,7 +246,7 @@ def measure(name: str, start: Callable[[], subprocess.Popen[bytes]], port: int,
                           signed_requests(int(REQUESTS_PER_SECOND * args.duration)))
             run = MaxLoad(tally.ok, tally.failed, args.duration, repeated=False)
     finally:
-        stop(process)
+        stop_group(process, timeout=10)
     print(f"{name:<9} max load: {run.rate:8.0f} 2xx answers/s  ({run.ok} ok, {run.failed} "
           f"failed, {args.connections} connections, {run.seconds:.1f} s, {args.client})")
     if run.repeated:
@@ -295,9 +263,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="admin URL used to create the scratch database")
-    parser.add_argument("--database", default="tds_bench_ingest", help="scratch database name")
+    parser.add_argument("--admin-url", default=ADMIN_URL,
+                        help="Postgres URL used to create and drop the scratch database")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14", help="Redis broker")
     parser.add_argument("--receiver-port", type=int, default=18081)
     parser.add_argument("--bare-port", type=int, default=18082)
@@ -305,10 +272,14 @@ def main() -> None:
                         default="wrk" if shutil.which("wrk") else "python",
                         help="maximum-load client (wrk when installed)")
     args = parser.parse_args()
+    with scratch_database(args.admin_url, "tds_bench_ingest") as database_url:
+        run(args, database_url)
 
+
+def run(args: argparse.Namespace, database_url: str) -> None:
+    """Measure the receiver and the bare app on `database_url`, print the figures."""
     import redis
 
-    database_url = scratch_database(args.postgres, args.database)
     broker = redis.Redis.from_url(args.broker)
     broker.flushdb()
     var_dir = tempfile.mkdtemp(prefix="tds-bench-ingest-")
@@ -316,7 +287,8 @@ def main() -> None:
            "TDS_WEBHOOK_SECRET": SECRET, "TDS_API_KEYS": "bench", "TDS_VAR_DIR": var_dir,
            "TDS_ENV": "test", "TDS_LOG_LEVEL": "INFO"}
     print(f"gunicorn: {args.workers} x {args.worker_class} workers, {args.threads} threads; "
-          f"Postgres {args.database}, broker {args.broker}; CPUs: {os.cpu_count()}")
+          f"Postgres {make_url(database_url).database}, broker {args.broker}; "
+          f"CPUs: {os.cpu_count()}")
     try:
         receiver = measure("receiver", lambda: gunicorn("webhooks_app:create_app()",
                                                         args.receiver_port, args, env),
@@ -334,7 +306,7 @@ def main() -> None:
             tally = drive(args.receiver_port, args.connections, args.duration, half,
                           signed_requests(int(half * args.duration) + 2 * args.connections))
         finally:
-            stop(process)
+            stop_group(process, timeout=10)
         millis = [value * 1000 for value in tally.latencies]
         service = [value * 1000 for value in tally.service_times]
         print(f"receiver at half load ({half:.0f} req/s offered, {tally.ok / args.duration:.0f} "

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.scratch import ADMIN_URL, scratch_database
+from bench.support import ADMIN_URL, percentile, scratch_database, stop_group
 from tds.entities import ALL_QUEUES
 
 SECRET = "benchsecret0123456789"
@@ -48,10 +47,6 @@ def wait_http(url: str, timeout: float = 60) -> None:
             return
     raise RuntimeError(f"{url} did not answer")
 
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> None:
@@ -142,12 +137,7 @@ def run(args: argparse.Namespace, url: str) -> None:
         print(f"events lost:    {accepted - len(latencies)}  (goal 0)")
     finally:
         for process in reversed(processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+            stop_group(process)
         log.close()
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import redis
 from sqlalchemy import create_engine
 
-from bench.scratch import ADMIN_URL, scratch_database
+from bench.support import ADMIN_URL, scratch_database
 from tds.config import Settings
 from tds.db.session import Database
 from tds.entities import BY_NAME

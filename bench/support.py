@@ -1,7 +1,11 @@
-"""A scratch Postgres database for one benchmark run: created, migrated, dropped."""
+"""What the benchmarks share: a scratch Postgres database for one run (created,
+migrated, dropped), stopping a child's process group, and percentiles."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,3 +33,22 @@ def scratch_database(admin_url: str, prefix: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def stop_group(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """SIGTERM the process group of `process` (started with a session of its own);
+    SIGKILL it if it has not exited within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of `values` lie (0.0 for no values)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
