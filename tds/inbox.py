@@ -25,9 +25,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Table, bindparam, select, text, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from tds import signatures
@@ -66,7 +68,6 @@ _INBOX: Table = InboxEvent.__table__  # type: ignore[assignment]
 _STORED_COLUMNS = ("entity", "zoho_id", "organization_id", "dedup_key", "signature_scheme",
                    "content_type", "raw_body", "headers", "payload", "last_modified_time",
                    "correlation_id", "status", "attempts", "received_at")
-_inserts: dict[str, DriverInsert] = {}  # per dialect, rendered on first use
 # Only a still-received event changes: a fast worker may have processed it already.
 _STILL_RECEIVED = (_INBOX.c.id == bindparam("event_id")) & (
     _INBOX.c.status == InboxStatus.RECEIVED.value)
@@ -313,13 +314,14 @@ def _insert_new(engine: Engine, values: dict[str, Any]) -> int | None:
     Postgres a concurrent copy waits for the first to commit, then inserts
     nothing, so the UNIQUE index alone decides.
     """
-    dialect = engine.dialect
-    insert = _inserts.get(dialect.name)
-    if insert is None:
-        insert = _inserts[dialect.name] = DriverInsert(_INBOX, _STORED_COLUMNS, "dedup_key",
-                                                       "id", dialect)
-    event_id = insert(engine, values)
+    event_id = _inbox_insert(engine.dialect)(engine, values)
     return None if event_id is None else int(event_id)
+
+
+@cache
+def _inbox_insert(dialect: Dialect) -> DriverInsert:
+    """The inbox insert rendered for `dialect`, once."""
+    return DriverInsert(_INBOX, _STORED_COLUMNS, "dedup_key", "id", dialect)
 
 
 def stored_headers(headers: Mapping[str, str], secret_names: frozenset[str]) -> dict[str, str]:
