@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, bindparam, select, text, update
+from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from tds import signatures
 from tds.config import Settings
 from tds.db.driver_insert import DriverInsert
 from tds.db.models import InboxEvent, InboxStatus
+from tds.db.session import commit_without_flush_wait
 from tds.entities import BY_NAME, BY_WEBHOOK, EntitySpec
 from tds.signatures import SignatureError
 from tds.webhook_payloads import (
@@ -74,9 +75,6 @@ _STILL_RECEIVED = (_INBOX.c.id == bindparam("event_id")) & (
 _MARK_QUEUED = update(_INBOX).where(_STILL_RECEIVED).values(
     status=InboxStatus.QUEUED.value, queued_at=bindparam("queued_at"), error=None)
 _NOTE_REFUSAL = update(_INBOX).where(_STILL_RECEIVED).values(error=bindparam("error"))
-# Losing a `queued` mark in a crash is harmless (the sweeper re-enqueues, tasks are
-# idempotent), so that commit need not wait for the WAL flush; the insert's does.
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
 
 
 class Enqueue(Protocol):
@@ -264,10 +262,10 @@ class ProcessorService:
         except Exception as error:  # noqa: BLE001 - any publish failure: the sweeper retries.
             log.warning("broker refused the event; the sweeper will enqueue it",
                         extra={"event_id": event_id, "error": _short(error)})
-            _commit_marks_lazily(session).execute(
+            commit_without_flush_wait(session).execute(
                 _NOTE_REFUSAL, {"event_id": event_id, "error": f"enqueue failed: {_short(error)}"})
             return False
-        _commit_marks_lazily(session).execute(
+        commit_without_flush_wait(session).execute(
             _MARK_QUEUED, {"event_id": event_id, "queued_at": self._now()})
         return True
 
@@ -296,15 +294,6 @@ class ProcessorService:
         if rows:
             log.info("inbox swept", extra={"found": len(rows), "enqueued": enqueued})
         return enqueued
-
-
-def _commit_marks_lazily(session: Session) -> Connection:
-    """The session's connection; on Postgres its transaction now commits without
-    waiting for the WAL flush (SET LOCAL is per transaction, repeating it is harmless)."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_ASYNC_COMMIT)
-    return connection
 
 
 def _insert_new(engine: Engine, values: dict[str, Any]) -> int | None:

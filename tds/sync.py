@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tds import records
 from tds.db.models import SyncState
-from tds.db.session import Database
+from tds.db.session import Database, commit_without_flush_wait
 from tds.entities import EntitySpec
 from tds.mapping import format_zoho_time, parse_zoho_time
 from tds.prefetch import prefetched, worked_in_order
@@ -161,7 +161,11 @@ def iter_sync(database: Database, client: ZohoReader, spec: EntitySpec, organiza
 
     def write(page: list[dict[str, Any]]) -> int:
         with Session(connections.mine(), expire_on_commit=False) as session, session.begin():
-            _commit_lazily(session)
+            # A crash may lose the last pages, never part of one. The pass's cursor
+            # and run time are recorded afterwards by a durable commit, which puts
+            # every page before it on disk; a pass cut short is not recorded and
+            # the next one writes those records again.
+            commit_without_flush_wait(session)
             return spec.write(session, organization_id, page)
 
     try:
@@ -221,19 +225,6 @@ class _ThreadConnections:
     def __exit__(self, *exc: object) -> None:
         for connection in self._opened:
             connection.close()
-
-
-def _commit_lazily(session: Session) -> None:
-    """Let a page's commit return before its WAL reaches disk (Postgres only).
-
-    A crash can then lose the last pages committed, never part of one: Postgres
-    comes back as if they had rolled back. The pass's cursor and run time are
-    recorded afterwards by a durable commit, and a durable commit flushes all
-    WAL before it, so once the pass is recorded every page is on disk; a pass
-    cut short is not recorded and the next one writes those records again.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 def _drain(reports: Iterator[SyncReport]) -> SyncReport:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,6 +37,23 @@ def create_db_engine(url: str, **options: Any) -> Engine:
     options.setdefault("pool_size", 5)
     options.setdefault("max_overflow", 10)
     return create_engine(url, **options)
+
+
+_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
+
+
+def commit_without_flush_wait(session: Session) -> Connection:
+    """Let the session's current transaction commit before its WAL reaches disk, on
+    Postgres (SQLite already syncs lazily); returns the session's connection.
+
+    Only for writes a crash may lose: Postgres then comes back as if the last such
+    transactions had rolled back, never with part of one. A later durable commit
+    flushes all WAL before it. SET LOCAL lasts the transaction; repeating it is harmless.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_NO_FLUSH_WAIT)
+    return connection
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
