@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, current_app
+from kombu.transport import redis as kombu_redis
 
 from tds.config import Settings
 from tds.inbox import Enqueue
@@ -53,6 +54,30 @@ class CeleryEnqueue:
                                    retry_policy=PUBLISH_RETRY_POLICY, **route)
 
 
+class _SharedClientChannel(kombu_redis.Channel):  # type: ignore[misc]  # kombu is untyped
+    """kombu's Redis channel, publishing through one client instead of one per message.
+
+    kombu builds a new redis-py client (its command table included) for
+    every publish: about a quarter of a publish's CPU, measured. A client
+    over the channel's pool is thread-safe, so one serves every publish.
+    """
+
+    _publish_client: Any = None
+
+    def _create_client(self, asynchronous: bool = False) -> Any:
+        if asynchronous:
+            return super()._create_client(asynchronous=True)
+        if self._publish_client is None:  # a benign race: a spare client is dropped
+            self._publish_client = super()._create_client()
+        return self._publish_client
+
+
+class SharedClientTransport(kombu_redis.Transport):  # type: ignore[misc]  # kombu is untyped
+    """kombu's Redis transport with :class:`_SharedClientChannel`."""
+
+    Channel = _SharedClientChannel
+
+
 def celery_producer(settings: Settings) -> CeleryEnqueue:
     """A producer-only Celery app for `settings` (no tasks imported, results off)."""
     from celery import Celery
@@ -64,6 +89,7 @@ def celery_producer(settings: Settings) -> CeleryEnqueue:
     if settings.broker_url.startswith(("redis", "rediss")):
         config["broker_transport_options"] = {**config["broker_transport_options"],
                                               **REDIS_TIMEOUTS}
+        config["broker_transport"] = SharedClientTransport
     config["broker_connection_timeout"] = 2
     # A second publish per webhook only for Flower's "sent" state; queue depth shows backlog.
     config["task_send_sent_event"] = False
