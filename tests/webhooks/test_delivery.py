@@ -13,10 +13,11 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
+from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tds.config import Settings
@@ -26,7 +27,12 @@ from tds.inbox import ProcessorService
 from tests.conftest import empty_tables, make_settings
 from tests.webhooks.conftest import PRODUCTS, events, item, post_zoho, zoho_headers
 from webhooks_app import create_app
-from webhooks_app.producer import CeleryEnqueue, install_producer
+from webhooks_app.producer import (
+    CeleryEnqueue,
+    SharedClientTransport,
+    celery_producer,
+    install_producer,
+)
 from workers.app import create_celery
 
 pytestmark = pytest.mark.redis
@@ -44,7 +50,8 @@ def broker(redis_url: str) -> Iterator[redis.Redis]:
 
 
 def producer_for(settings: Settings, broker_url: str) -> CeleryEnqueue:
-    return CeleryEnqueue(create_celery(settings.with_overrides(broker_url=broker_url)))
+    """The receiver's own producer (shared-client Redis transport, short timeouts)."""
+    return celery_producer(settings.with_overrides(broker_url=broker_url))
 
 
 def queued_event_ids(broker: redis.Redis) -> list[Any]:
@@ -96,12 +103,26 @@ def test_fifty_concurrent_identical_posts_store_one_event_and_one_message(
         thread.join()
     assert sorted(statuses) == [200] * 49 + [202]
     assert len({answer["event_id"] for answer in answers}) == 1
+    cast(Flask, server.app).extensions["tds"].queued_marks.flush()
     database = Database(postgres_url)
     [event] = events(database)
     database.dispose()
     assert event.status == InboxStatus.QUEUED
     assert broker.llen(QUEUE_KEY) == 1
     assert queued_event_ids(broker) == [event.id]
+
+
+def test_the_receivers_producer_publishes_every_message_through_one_client(
+        settings: Settings, broker: redis.Redis, redis_url: str) -> None:
+    enqueue = producer_for(settings, redis_url)
+    assert enqueue.celery.conf.broker_transport is SharedClientTransport
+    clients = []  # kept, so no two ids can be the same recycled address
+    for event_id in (1, 2, 3):
+        enqueue("tds.products.apply_event", [event_id], QUEUE_KEY)
+        with enqueue.celery.producer_or_acquire() as publisher:
+            clients.append(publisher.channel._create_client())
+    assert queued_event_ids(broker) == [3, 2, 1]  # LPUSH: newest first
+    assert all(client is clients[0] for client in clients)
 
 
 def test_a_down_broker_leaves_the_event_received_then_the_sweeper_delivers(
@@ -171,4 +192,5 @@ def test_a_worker_that_finished_first_is_not_marked_queued(settings: Settings,
 
     install_producer(app, fast_worker)
     assert post_zoho(app.test_client(), item("7171")).status_code == 202
+    assert app.extensions["tds"].queued_marks.flush() == 1
     assert events(database)[0].status == InboxStatus.PROCESSED
