@@ -45,6 +45,7 @@ from tds.mapping import (
     parse_zoho_time,
     row_loader,
 )
+from tds.pages import SourcePage
 
 log = logging.getLogger("tds.entities")
 Document = dict[str, Any]
@@ -135,8 +136,10 @@ class EntitySpec:
             columns = row_loader(self.schema)(document)
         except ValidationError as error:
             raise UnusableDocumentError(f"{self.name} {zoho_id}: {error.messages}") from None
+        # The document itself, not a copy: a bulk writer finds it in its source page.
+        stored = document if type(document) is dict else dict(document)
         return {**columns, "organization_id": organization_id, "zoho_id": str(zoho_id),
-                "document": dict(document), "deleted_at": None}
+                "document": stored, "deleted_at": None}
 
     def rows(self, organization_id: str, documents: Iterable[Mapping[str, Any]],
              strict: bool = False) -> list[dict[str, Any]]:
@@ -161,7 +164,8 @@ class EntitySpec:
         at the same version; an event (or its replay) re-applies an equal version."""
         rows = self.rows(organization_id, documents, strict)
         if skip_unchanged:
-            return records.write_rows(session, self.model, rows)
+            source = documents if isinstance(documents, SourcePage) else None
+            return records.write_rows(session, self.model, rows, source)
         return upsert_rows(session, self.model, rows)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tds.db.models import Base, PriceList, PriceListItem
 from tds.db.upsert import CONFLICT_COLUMNS, newest_per_key, upsert_records
 from tds.db.values_upsert import upsert_page
+from tds.pages import SourcePage
 
 BULK_MIN_ROWS = 50  # below this, upsert_records' multi-VALUES statement is as quick
 IN_CHUNK = 1000  # ids per IN (...) list: well under every driver's parameter limit
@@ -40,16 +41,18 @@ def stored_versions(session: Session, model: type[Base], organization_id: str,
     return found
 
 
-def write_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
+def write_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]],
+               source: SourcePage | None = None) -> int:
     """Upsert `rows`, leaving out those already stored at the same version (a full
-    pass over unchanged data then writes nothing). Returns the rows written."""
+    pass over unchanged data then writes nothing). `source` is the page the rows'
+    documents were decoded from, if they were. Returns the rows written."""
     if not rows:
         return 0
     if session.get_bind().dialect.name == "postgresql" and len(rows) >= BULK_MIN_ROWS:
         # The same-version check is part of the statement's guard: no read first.
         table: Table = model.__table__  # type: ignore[assignment]
         return upsert_page(session, table, newest_per_key(rows, CONFLICT_COLUMNS),
-                           skip_unchanged=True)
+                           skip_unchanged=True, source=source)
     stored = stored_versions(session, model, str(rows[0]["organization_id"]),
                              {str(row["zoho_id"]) for row in rows})
     changed = [row for row in rows if not _unchanged(row, stored.get(str(row["zoho_id"])))]

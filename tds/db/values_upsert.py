@@ -9,6 +9,12 @@ travels as one JSON text (one C-encoder ``json.dumps``; the documents are
 nested, not serialized twice), after the columns' own bind processors (UTC
 times and the like), so the stored values are what SQLAlchemy would store.
 
+When the rows' documents were decoded from a :class:`~tds.pages.SourcePage`
+(a Zoho list answer), the page carries each row's position in the answer
+instead of its document, and Postgres reads the document out of the
+answer's own text: encoding the documents again was most of the encoder's
+time. The text is a literal, so Postgres parses it once per statement.
+
 Same statement and guard as :func:`tds.db.upsert.upsert_records`.
 """
 
@@ -25,31 +31,45 @@ from sqlalchemy import JSON, ColumnElement, Select, Table, and_, column, func, o
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.types import TypeEngine
 
 from tds.db.upsert import CONFLICT_COLUMNS, newer_or_same
+from tds.pages import SourcePage
 
 Encoder = Callable[[Any], Any]
 
 
+DOCUMENT = "document"
+POSITION = "source_position"  # in the page only: the row's document's index in the source
+# The row's own document, else the source's document at the row's position.
+_FROM_SOURCE = (f"COALESCE({DOCUMENT}, "
+                f"CAST(%(source)s AS JSONB) -> %(list_key)s -> {POSITION})")
+
+
 @dataclass(frozen=True)
 class _Prepared:
-    sql: str  # one %(page)s parameter: the rows as a JSON array
+    # Parameters: %(page)s, the rows as a JSON array; with a source, also %(source)s
+    # (the answer's text) and %(list_key)s.
+    sql: str
     encoders: tuple[tuple[str, Encoder], ...]  # columns whose values JSON cannot take as they are
 
 
-def _recordset(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
-    types = ", ".join(f"{dialect.identifier_preparer.quote(name)} "
-                      f"{table.c[name].type.compile(dialect)}" for name in columns)
-    return f"jsonb_to_recordset(CAST(%(page)s AS JSONB)) AS page({types})"
+def _recordset(table: Table, columns: tuple[str, ...], dialect: Dialect,
+               with_source: bool) -> str:
+    types = [f"{dialect.identifier_preparer.quote(name)} {table.c[name].type.compile(dialect)}"
+             for name in columns]
+    if with_source:
+        types.append(f"{POSITION} INTEGER")
+    return f"jsonb_to_recordset(CAST(%(page)s AS JSONB)) AS page({', '.join(types)})"
 
 
 @cache
 def _prepared(table: Table, columns: tuple[str, ...], dialect: Dialect,
-              skip_unchanged: bool) -> _Prepared:
-    # The FROM is a stand-in, replaced by the typed recordset once compiled.
-    names: list[ColumnClause[Any]] = [column(name) for name in columns]
+              skip_unchanged: bool, with_source: bool = False) -> _Prepared:
+    # The FROM (and the document from the source) are stand-ins, replaced once compiled.
+    names: list[ColumnElement[Any]] = [
+        func.source_document() if with_source and name == DOCUMENT else column(name)
+        for name in columns]
     source: Select[Any] = select(*names).select_from(func.placeholder())
     statement = postgresql.insert(table).from_select(list(columns), source)
     excluded = statement.excluded
@@ -66,7 +86,11 @@ def _prepared(table: Table, columns: tuple[str, ...], dialect: Dialect,
     text = str(statement.compile(dialect=dialect))
     if text.count("placeholder()") != 1 or "RETURNING" in text or "%(" in text:
         raise AssertionError(f"unexpected upsert SQL for {table.name}: {text}")
-    sql = text.replace("placeholder()", _recordset(table, columns, dialect))
+    sql = text.replace("placeholder()", _recordset(table, columns, dialect, with_source))
+    if with_source:
+        if text.count("source_document()") != 1:
+            raise AssertionError(f"unexpected upsert SQL for {table.name}: {text}")
+        sql = sql.replace("source_document()", _FROM_SOURCE)
     encoders = []
     for name in columns:
         column_type = table.c[name].type
@@ -111,30 +135,49 @@ def _scalar(value: Any) -> Any:
 
 
 def upsert_page(session: Session, table: Table, rows: Sequence[Mapping[str, Any]],
-                skip_unchanged: bool = False) -> int:
+                skip_unchanged: bool = False, source: SourcePage | None = None) -> int:
     """Upsert `rows` (all with the same keys, one row per key) in one statement,
     unless the stored version is newer (or, with `skip_unchanged`, the same version
-    of a row not soft-deleted). Returns the rows written."""
+    of a row not soft-deleted). Rows whose document is one of `source`'s take it
+    from the source's text. Returns the rows written."""
     if not rows:
         return 0
     connection = session.connection()
-    prepared = _prepared(table, tuple(rows[0]), connection.dialect, skip_unchanged)
+    if DOCUMENT not in rows[0]:
+        source = None
+    prepared = _prepared(table, tuple(rows[0]), connection.dialect, skip_unchanged,
+                         source is not None)
+    positions = (None if source is None else
+                 {id(document): index for index, document in enumerate(source)})
     values: Sequence[Mapping[str, Any]] = rows
-    if prepared.encoders:
-        values = []
-        for row in rows:
-            converted = dict(row)
-            for name, encode in prepared.encoders:
-                value = converted[name]
-                if value is not None:  # often: deleted_at, blank amounts
-                    converted[name] = encode(value)
-            values.append(converted)
+    if prepared.encoders or positions is not None:
+        values = [_converted(row, prepared.encoders, positions) for row in rows]
     # The rows come from decoded JSON and mapping, never circular: skipping the check
     # makes the encoder about a fifth faster on a page of nested documents.
-    page = json.dumps(values, default=_scalar, separators=(",", ":"), check_circular=False)
+    parameters = {"page": json.dumps(values, default=_scalar, separators=(",", ":"),
+                                     check_circular=False)}
+    if source is not None:
+        parameters |= {"source": source.text, "list_key": source.list_key}
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(prepared.sql, {"page": page})
+        cursor.execute(prepared.sql, parameters)
         return int(cursor.rowcount)
     finally:
         cursor.close()
+
+
+def _converted(row: Mapping[str, Any], encoders: tuple[tuple[str, Encoder], ...],
+               positions: dict[int, int] | None) -> dict[str, Any]:
+    """`row` as the page carries it: encoded values, and the document's position in
+    the source instead of the document when it is one of the source's."""
+    converted = dict(row)
+    for name, encode in encoders:
+        value = converted[name]
+        if value is not None:  # often: deleted_at, blank amounts
+            converted[name] = encode(value)
+    if positions is not None:
+        position = positions.get(id(converted[DOCUMENT]))
+        converted[POSITION] = position
+        if position is not None:
+            converted[DOCUMENT] = None
+    return converted

@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import redis
@@ -22,6 +22,7 @@ from urllib3.util.retry import Retry
 
 from tds.config import Settings
 from tds.db.session import Database
+from tds.pages import SourcePage
 from tds.zoho.auth import ZohoAuthManager, ZohoCredentials, ZohoOAuth
 from tds.zoho.connection_check import ConnectionCheck, check_connection
 from tds.zoho.errors import (
@@ -29,8 +30,9 @@ from tds.zoho.errors import (
     ZohoRateLimitError,
     ZohoTransportError,
     ZohoValidationError,
+    answer_text,
     error_from_response,
-    json_object,
+    json_object_of,
     transport_error,
 )
 from tds.zoho.ratelimit import make_budget
@@ -41,6 +43,13 @@ BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 30.0
 CONNECT_RETRIES = 2  # the transport's share: connections refused before anything was sent
 Params = Mapping[str, Any]
+
+
+class Answer(NamedTuple):
+    """A successful call's decoded JSON object and the text it was decoded from."""
+
+    body: dict[str, Any]
+    text: str
 
 
 class UnifiedZohoClient:
@@ -87,21 +96,23 @@ class UnifiedZohoClient:
         return self.request("DELETE", path, params=params)
 
     def paginated_fetch(self, path: str, list_key: str, params: Params | None = None,
-                        per_page: int = 200) -> Iterator[list[dict[str, Any]]]:
-        """Yield one page (a list of records) at a time until Zoho says there are no more."""
+                        per_page: int = 200) -> Iterator[SourcePage]:
+        """Yield one page (a list of records, with the JSON text it was decoded from) at
+        a time until Zoho says there are no more."""
         query = dict(params or {})
         page = int(query.pop("page", 1))
         while True:
-            body = self.get(path, {**query, "page": page, "per_page": per_page})
-            records = body.get(list_key)
+            answer = self.answer("GET", path, params={**query, "page": page,
+                                                      "per_page": per_page})
+            records = answer.body.get(list_key)
             if not isinstance(records, list):
                 raise ZohoValidationError(f"Zoho's answer for {path} page {page} has no "
                                           f"{list_key!r} list; check the entity's list key.")
-            context = body.get("page_context")
+            context = answer.body.get("page_context")
             more = (context.get("has_more_page") if isinstance(context, dict)
                     else len(records) >= per_page)
-            del body
-            yield records
+            yield SourcePage(records, answer.text, list_key)
+            del answer, records
             if not more:
                 return
             page += 1
@@ -109,6 +120,12 @@ class UnifiedZohoClient:
     def request(self, method: str, path: str, *, params: Params | None = None, json: Any = None,
                 with_organization: bool = True) -> dict[str, Any]:
         """One call with the retry policy; raises a :class:`ZohoAPIError` subclass."""
+        return self.answer(method, path, params=params, json=json,
+                           with_organization=with_organization).body
+
+    def answer(self, method: str, path: str, *, params: Params | None = None, json: Any = None,
+               with_organization: bool = True) -> Answer:
+        """:meth:`request`, keeping the answer's text beside its decoded JSON."""
         query = dict(params or {})
         if with_organization:
             query["organization_id"] = self.credentials.organization_id
@@ -116,9 +133,9 @@ class UnifiedZohoClient:
         while True:
             attempt += 1
             with self.budget.slot():
-                body, error = self._attempt(method, path, query, json, attempt)
-            if error is None and body is not None:
-                return body
+                answer, error = self._attempt(method, path, query, json, attempt)
+            if error is None and answer is not None:
+                return answer
             assert error is not None
             delay = self._retry_delay(error, attempt, idempotent=method != "POST")
             if delay is None:
@@ -146,11 +163,11 @@ class UnifiedZohoClient:
             self._owned_database.dispose()
 
     def _attempt(self, method: str, path: str, query: dict[str, Any], json: Any,
-                 attempt: int) -> tuple[dict[str, Any] | None, ZohoAPIError | None]:
-        """One call: Zoho's decoded answer, or the error it stands for."""
+                 attempt: int) -> tuple[Answer | None, ZohoAPIError | None]:
+        """One call: Zoho's answer, or the error it stands for."""
         started = time.monotonic()
         response: requests.Response | None = None
-        body: dict[str, Any] | None = None
+        answer: Answer | None = None
         try:
             # The token first (it may take a refresh, or a wait for another process's):
             # the moment the budget books must be the moment the call leaves, or
@@ -167,11 +184,14 @@ class UnifiedZohoClient:
             except requests.RequestException as exc:
                 raise transport_error(exc, url) from exc
             self.budget.observe(response.headers)
-            body = json_object(response)
+            text = answer_text(response)
+            body = json_object_of(text)
             error = error_from_response(response, body)
+            if error is None and body is not None:
+                answer = Answer(body, text)
         except ZohoAPIError as exc:  # a transport failure, or a refresh after a 401 failed
             error = exc
-        return body, self._logged(method, path, attempt, started, response, error)
+        return answer, self._logged(method, path, attempt, started, response, error)
 
     @staticmethod
     def _logged(method: str, path: str, attempt: int, started: float,

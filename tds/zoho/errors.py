@@ -8,6 +8,7 @@ place that looks at status codes and error bodies.
 
 from __future__ import annotations
 
+import json
 from email.utils import parsedate_to_datetime
 from time import time
 from typing import Any
@@ -215,8 +216,19 @@ def _seconds(value: str | None) -> float | None:
 
 def json_object(response: requests.Response) -> dict[str, Any] | None:
     """The answer's JSON object, or None when it is not one."""
+    return json_object_of(answer_text(response))
+
+
+def answer_text(response: requests.Response) -> str:
+    """The answer as text, in its declared charset, else UTF-8 (JSON's own, RFC 8259),
+    never guessed: guessing reads the whole body once more."""
+    return response.content.decode(response.encoding or "utf-8", errors="replace")
+
+
+def json_object_of(text: str) -> dict[str, Any] | None:
+    """`text` decoded as a JSON object, or None when it is not one."""
     try:
-        body = response.json()
+        body = json.loads(text)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import tracemalloc
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from tds.config import Settings
 from tds.db.session import Database
+from tds.pages import SourcePage
 from tds.zoho import (
     UnifiedZohoClient,
     ZohoAPIError,
@@ -92,6 +94,18 @@ def test_pagination_streams_ten_thousand_records_in_flat_memory(
     assert len(sizes) == 50
     # 48 more pages cost about what one page does: nothing accumulates.
     assert rest < 2 * one_page
+
+
+def test_each_page_keeps_the_text_its_records_were_decoded_from(
+        settings: Settings, database: Database, sandbox_factory: Any) -> None:
+    sandbox = sandbox_factory(items=450)
+    client = UnifiedZohoClient(sandbox_settings(settings, sandbox), database)
+    pages = list(client.paginated_fetch("/items", "items"))
+    assert [len(page) for page in pages] == [200, 200, 50]
+    for page in pages:
+        assert isinstance(page, SourcePage)
+        assert page.list_key == "items"
+        assert json.loads(page.text)["items"] == list(page)
 
 
 def test_connection_check_passes_with_good_settings(settings: Settings, database: Database,
