@@ -31,12 +31,17 @@ class CeleryEnqueue:
 
     What ``send_task`` works out on every call (the route, the queue's
     exchange) is resolved once per task and queue; a call only builds the
-    message (new id, args) and publishes it.
+    message (new id, args) and publishes it. With `declare_queues` off, a
+    publish does not declare its queue first (about a fifth of a publish's
+    CPU): right on Redis, where the queue is a list the push creates and
+    declaring only records exchange bindings that a direct publish never
+    reads; wrong on AMQP, where a message for an undeclared queue is dropped.
     """
 
-    def __init__(self, celery: Any) -> None:
+    def __init__(self, celery: Any, declare_queues: bool = True) -> None:
         self.celery = celery
         self._routes: dict[tuple[str, str], dict[str, Any]] = {}
+        self._declare: list[Any] | None = None if declare_queues else []
 
     def __call__(self, task_name: str, args: list[Any], queue: str) -> None:
         amqp = self.celery.amqp
@@ -51,7 +56,8 @@ class CeleryEnqueue:
             create_sent_event=self.celery.conf.task_send_sent_event)
         with self.celery.producer_or_acquire() as publisher:
             amqp.send_task_message(publisher, task_name, message, retry=True,
-                                   retry_policy=PUBLISH_RETRY_POLICY, **route)
+                                   retry_policy=PUBLISH_RETRY_POLICY, declare=self._declare,
+                                   **route)
 
 
 class _SharedClientChannel(kombu_redis.Channel):  # type: ignore[misc]  # kombu is untyped
@@ -86,7 +92,8 @@ def celery_producer(settings: Settings) -> CeleryEnqueue:
 
     celery = Celery("tds-webhooks", set_as_current=False)
     config = celery_settings(settings)
-    if settings.broker_url.startswith(("redis", "rediss")):
+    redis_broker = settings.broker_url.startswith(("redis", "rediss"))
+    if redis_broker:
         config["broker_transport_options"] = {**config["broker_transport_options"],
                                               **REDIS_TIMEOUTS}
         config["broker_transport"] = SharedClientTransport
@@ -94,7 +101,7 @@ def celery_producer(settings: Settings) -> CeleryEnqueue:
     # A second publish per webhook only for Flower's "sent" state; queue depth shows backlog.
     config["task_send_sent_event"] = False
     celery.conf.update(config)
-    return CeleryEnqueue(celery)
+    return CeleryEnqueue(celery, declare_queues=not redis_broker)
 
 
 def install_producer(app: Flask, enqueue: Enqueue) -> None:
