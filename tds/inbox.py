@@ -70,12 +70,11 @@ _STORED_COLUMNS = ("entity", "zoho_id", "organization_id", "dedup_key", "signatu
                    "content_type", "raw_body", "headers", "payload", "last_modified_time",
                    "correlation_id", "status", "attempts", "received_at")
 # Only a still-received event changes: a fast worker may have processed it already.
-_STILL_RECEIVED = _INBOX.c.status == InboxStatus.RECEIVED.value
-_MARK_QUEUED = update(_INBOX).where(
-    _INBOX.c.id.in_(bindparam("event_ids", expanding=True)), _STILL_RECEIVED).values(
+_STILL_RECEIVED = (_INBOX.c.id == bindparam("event_id")) & (
+    _INBOX.c.status == InboxStatus.RECEIVED.value)
+_MARK_QUEUED = update(_INBOX).where(_STILL_RECEIVED).values(
     status=InboxStatus.QUEUED.value, queued_at=bindparam("queued_at"), error=None)
-_NOTE_REFUSAL = update(_INBOX).where(
-    _INBOX.c.id == bindparam("event_id"), _STILL_RECEIVED).values(error=bindparam("error"))
+_NOTE_REFUSAL = update(_INBOX).where(_STILL_RECEIVED).values(error=bindparam("error"))
 
 
 class Enqueue(Protocol):
@@ -249,35 +248,25 @@ class ProcessorService:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     # -- enqueue --------------------------------------------------------
-    def publish(self, event_id: int, spec: EntitySpec, enqueue: Enqueue) -> str | None:
-        """Publish the event's task: None when the broker took it, else why it did not.
+    def dispatch(self, session: Session, event_id: int, spec: EntitySpec,
+                 enqueue: Enqueue) -> bool:
+        """Publish the event's task and mark it ``queued``; False if the broker refused.
 
-        Marking a published event ``queued`` is the caller's: at once
-        (:meth:`dispatch`) or in a batch (:class:`tds.queued_marks.QueuedMarks`);
-        a refusal is for :meth:`note_refusal`.
+        A refused publish leaves the event ``received`` with the error noted;
+        the sweeper tries again. The session's transaction begins only after
+        the publish, and on Postgres it commits without waiting for the WAL
+        flush: it holds only marks that are safe to lose.
         """
         try:
             enqueue(spec.event_task, [event_id], spec.queue)
         except Exception as error:  # noqa: BLE001 - any publish failure: the sweeper retries.
             log.warning("broker refused the event; the sweeper will enqueue it",
                         extra={"event_id": event_id, "error": _short(error)})
-            return f"enqueue failed: {_short(error)}"
-        return None
-
-    def note_refusal(self, session: Session, event_id: int, refusal: str) -> None:
-        """Note on the still-``received`` event why the broker refused it."""
-        commit_without_flush_wait(session).execute(
-            _NOTE_REFUSAL, {"event_id": event_id, "error": refusal})
-
-    def dispatch(self, session: Session, event_id: int, spec: EntitySpec,
-                 enqueue: Enqueue) -> bool:
-        """Publish the event's task and mark it ``queued``; False if the broker refused,
-        and the event stays ``received`` with the refusal noted for the sweeper."""
-        refusal = self.publish(event_id, spec, enqueue)
-        if refusal is not None:
-            self.note_refusal(session, event_id, refusal)
+            commit_without_flush_wait(session).execute(
+                _NOTE_REFUSAL, {"event_id": event_id, "error": f"enqueue failed: {_short(error)}"})
             return False
-        mark_queued(session, [event_id], self._now())
+        commit_without_flush_wait(session).execute(
+            _MARK_QUEUED, {"event_id": event_id, "queued_at": self._now()})
         return True
 
     def sweep(self, session: Session, enqueue: Enqueue, now: datetime | None = None,
@@ -305,16 +294,6 @@ class ProcessorService:
         if rows:
             log.info("inbox swept", extra={"found": len(rows), "enqueued": enqueued})
         return enqueued
-
-
-def mark_queued(session: Session, event_ids: list[int], queued_at: datetime) -> None:
-    """Mark the still-``received`` events among `event_ids` ``queued`` at `queued_at`.
-
-    On Postgres the transaction commits without waiting for the WAL flush:
-    a lost mark only lets the sweeper publish the event again.
-    """
-    commit_without_flush_wait(session).execute(
-        _MARK_QUEUED, {"event_ids": event_ids, "queued_at": queued_at})
 
 
 def _insert_new(engine: Engine, values: dict[str, Any]) -> int | None:

@@ -10,7 +10,6 @@ from kombu import Connection
 
 from tds.config import Settings
 from tds.db.session import Database
-from tds.queued_marks import QueuedMarks
 
 
 @dataclass
@@ -20,10 +19,6 @@ class TDSExtension:
     settings: Settings
     database: Database
     _broker: Connection | None = field(default=None, repr=False)
-    queued_marks: QueuedMarks = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.queued_marks = QueuedMarks(self.database)
 
     def init_app(self, app: Flask) -> None:
         app.extensions["tds"] = self

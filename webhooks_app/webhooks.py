@@ -151,23 +151,14 @@ def _store(service: ProcessorService, webhook: IncomingWebhook) -> Receipt:
 
 
 def _dispatch(service: ProcessorService, receipt: Receipt) -> bool:
-    """Publish a stored event's task; any failure leaves it ``received`` for the sweeper.
-
-    The ``queued`` mark is batched (:class:`tds.queued_marks.QueuedMarks`):
-    a second transaction per webhook cost more than the insert.
-    """
-    ext = tds_ext()
-    refusal = service.publish(receipt.event_id, receipt.spec, producer())
-    if refusal is None:
-        ext.queued_marks.add(receipt.event_id)
-        return True
+    """Enqueue a stored event; any failure leaves it for the sweeper."""
     try:
-        with ext.database.session() as session:
-            service.note_refusal(session, receipt.event_id, refusal)
+        with tds_ext().database.session() as session:
+            return service.dispatch(session, receipt.event_id, receipt.spec, producer())
     except SQLAlchemyError as error:
-        audit.warning("could not note the broker's refusal; the sweeper will see to it",
+        audit.warning("could not mark the event queued; the sweeper will see to it",
                       extra={"error": f"{type(error).__name__}: {str(error)[:200]}"})
-    return False
+        return False
 
 
 def _read_body(max_bytes: int) -> bytes:
