@@ -5,7 +5,8 @@ Starts the receiver under gunicorn on a scratch Postgres database
 200 under the same gunicorn settings; drives each as fast as it answers
 with signed, distinct webhooks over keep-alive connections for a bounded
 time; then offers the receiver half its measured maximum at a fixed rate
-and records latency. Prints figures only (goals: receiver/bare >= 0.5,
+and records latency. A CHECKPOINT comes before each timed run, so none pays
+for the previous run's writes. Prints figures only (goals: receiver/bare >= 0.5,
 p99 <= 25 ms at half load); asserts nothing. Everything listens on
 127.0.0.1.
 
@@ -45,7 +46,13 @@ sys.path.insert(0, str(ROOT))
 from flask import Flask, Response, jsonify  # noqa: E402 - after the path is set.
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.support import ADMIN_URL, percentile, scratch_database, stop_group  # noqa: E402
+from bench.support import (  # noqa: E402
+    ADMIN_URL,
+    checkpoint,
+    percentile,
+    scratch_database,
+    stop_group,
+)
 
 SECRET = "benchsecret0123456789"
 PATH = "/api/zoho/webhooks/products"
@@ -228,7 +235,7 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30)
 
 
 def measure(name: str, start: Callable[[], subprocess.Popen[bytes]], port: int,
-            args: argparse.Namespace, scratch: Path) -> float:
+            args: argparse.Namespace, scratch: Path, database_url: str) -> float:
     """The most 2xx answers per second `start`'s server gives, after a warm-up."""
     warm_up = min(1.0, args.duration)
     process = start()
@@ -237,11 +244,13 @@ def measure(name: str, start: Callable[[], subprocess.Popen[bytes]], port: int,
         if args.client == "wrk":
             wrk_run(port, args, warm_up, signed_requests(int(REQUESTS_PER_SECOND * warm_up)),
                     scratch)
+            checkpoint(database_url)
             run = wrk_run(port, args, args.duration,
                           signed_requests(int(REQUESTS_PER_SECOND * args.duration)), scratch)
         else:
             drive(port, args.connections, warm_up, None,
                   signed_requests(int(REQUESTS_PER_SECOND * warm_up)))
+            checkpoint(database_url)
             tally = drive(port, args.connections, args.duration, None,
                           signed_requests(int(REQUESTS_PER_SECOND * args.duration)))
             run = MaxLoad(tally.ok, tally.failed, args.duration, repeated=False)
@@ -292,9 +301,9 @@ def run(args: argparse.Namespace, database_url: str) -> None:
     try:
         receiver = measure("receiver", lambda: gunicorn("webhooks_app:create_app()",
                                                         args.receiver_port, args, env),
-                           args.receiver_port, args, Path(var_dir))
+                           args.receiver_port, args, Path(var_dir), database_url)
         bare = measure("bare", lambda: gunicorn("ingest:bare_app()", args.bare_port, args, env),
-                       args.bare_port, args, Path(var_dir))
+                       args.bare_port, args, Path(var_dir), database_url)
         print(f"ratio receiver/bare: {receiver / bare:.2f} (goal >= 0.5)")
         half = receiver / 2
         process = gunicorn("webhooks_app:create_app()", args.receiver_port, args, env)
@@ -303,6 +312,7 @@ def run(args: argparse.Namespace, database_url: str) -> None:
             warm_up = min(1.0, args.duration)
             drive(args.receiver_port, args.connections, warm_up, half,
                   signed_requests(int(half * warm_up) + 2 * args.connections))
+            checkpoint(database_url)
             tally = drive(args.receiver_port, args.connections, args.duration, half,
                           signed_requests(int(half * args.duration) + 2 * args.connections))
         finally:

@@ -1,5 +1,6 @@
 """What the benchmarks share: a scratch Postgres database for one run (created,
-migrated, dropped), stopping a child's process group, and percentiles."""
+migrated, dropped), a checkpoint between phases, stopping a child's process
+group, and percentiles."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from tds.db import migrate
 
@@ -33,6 +35,20 @@ def scratch_database(admin_url: str, prefix: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def checkpoint(url: str) -> None:
+    """Write every dirty buffer out now, so a timed phase does not pay for the last
+    one's writes (flushed by a checkpoint in the middle of it). Needs a superuser
+    or pg_checkpoint; skipped with a note without."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("CHECKPOINT")
+    except DBAPIError as error:
+        print(f"(no CHECKPOINT before a timed phase: {str(error.orig).strip()})")
+    finally:
+        engine.dispose()
 
 
 def stop_group(process: subprocess.Popen[bytes], timeout: float = 20) -> None:

@@ -22,9 +22,8 @@ from typing import Any
 
 import redis
 from sqlalchemy import create_engine
-from sqlalchemy.exc import DBAPIError
 
-from bench.support import ADMIN_URL, scratch_database
+from bench.support import ADMIN_URL, checkpoint, scratch_database
 from tds.config import Settings
 from tds.db.session import Database
 from tds.entities import BY_NAME
@@ -69,20 +68,6 @@ def run_sync(url: str, redis_url: str | None, accounts: str, api: str, org: str,
         if not rss_at_10k and report.seen >= 10_000:
             rss_at_10k = peak_rss_mb()
     out.send((report.seen, time.perf_counter() - started, rss_at_10k, peak_rss_mb()))
-
-
-def checkpoint(url: str) -> None:
-    """Write every dirty buffer out now, so the timed phase does not pay for the last
-    one's (the sync's WAL would otherwise be flushed during the COPY). Needs a
-    superuser or pg_checkpoint; skipped with a note without."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("CHECKPOINT")
-    except DBAPIError as error:
-        print(f"(no CHECKPOINT before a timed phase: {str(error.orig).strip()})")
-    finally:
-        engine.dispose()
 
 
 def copy_rates(url: str, runs: int) -> tuple[int, list[float]]:
