@@ -8,9 +8,8 @@ the sweeper enqueues it later).
 
 from __future__ import annotations
 
-import threading
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 from kombu.transport import redis as kombu_redis
@@ -23,7 +22,6 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.0, "interval_step"
                         "interval_max": 0.2}
 REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 EXTENSION_KEY = "tds_producer"
-_creating = threading.Lock()
 
 
 class CeleryEnqueue:
@@ -110,13 +108,5 @@ def install_producer(app: Flask, enqueue: Enqueue) -> None:
 
 
 def producer() -> Enqueue:
-    """The current app's producer, made from its settings on first use."""
-    app = current_app
-    enqueue = app.extensions.get(EXTENSION_KEY)
-    if enqueue is None:
-        with _creating:
-            enqueue = app.extensions.get(EXTENSION_KEY)
-            if enqueue is None:
-                enqueue = celery_producer(app.extensions["tds"].settings)
-                app.extensions[EXTENSION_KEY] = enqueue
-    return enqueue
+    """The current app's producer (:func:`webhooks_app.create_app` installs one)."""
+    return cast(Enqueue, current_app.extensions[EXTENSION_KEY])

@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -272,3 +275,21 @@ def test_the_schema_in_a_fresh_sqlite_file_works(tmp_path: Path) -> None:
     client = create_app(make_settings(url, tmp_path), database).test_client()
     assert post_zoho(client, item()).status_code == 202
     database.dispose()
+
+
+def test_a_served_app_freezes_what_it_loaded_and_has_its_producer(tmp_path: Path) -> None:
+    # A full collection walking every startup object paused the request threads for about
+    # 100 ms. A fresh interpreter, as gunicorn's worker is: tests keep gc unfrozen.
+    url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
+    script = ("import gc\n"
+              "from webhooks_app import create_app\n"
+              "from webhooks_app.producer import EXTENSION_KEY\n"
+              "app = create_app()\n"
+              "print(gc.get_freeze_count(), EXTENSION_KEY in app.extensions)\n")
+    env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": "memory://",
+           "TDS_ENV": "test", "TDS_VAR_DIR": str(tmp_path), "TDS_TESTING": "0"}
+    answer = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, check=True, timeout=60)
+    frozen, installed = answer.stdout.split()
+    assert int(frozen) > 10_000
+    assert installed == "True"
