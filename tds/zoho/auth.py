@@ -20,11 +20,11 @@ from typing import Any
 import redis
 import requests
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tds.config import Settings
 from tds.db.models import OAuthToken
 from tds.db.session import Database
+from tds.db.write import insert_for
 from tds.zoho.errors import (
     NOT_AUTHORIZED_CODE,
     ZohoAuthError,
@@ -180,10 +180,10 @@ class ZohoAuthManager:
         return AccessToken(row.access_token, row.api_domain, row.expires_at)
 
     def _ensure_row(self) -> None:
-        insert = postgresql.insert if self._database.dialect == "postgresql" else sqlite.insert
         with self._database.session() as session:
             session.execute(
-                insert(OAuthToken).values(credential_key=self.credentials.key)
+                insert_for(session)(OAuthToken)
+                .values(credential_key=self.credentials.key)
                 .on_conflict_do_nothing(index_elements=["credential_key"])
             )
 

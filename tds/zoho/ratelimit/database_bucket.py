@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tds.config import Settings
 from tds.db.models import RateBucket
 from tds.db.session import Database
+from tds.db.write import insert_for
 from tds.zoho.ratelimit.base import RateBudget, Reservation, refill_and_reserve, today
 
 
@@ -85,10 +85,9 @@ class DatabaseTokenBucket(RateBudget):
             )
 
     def _ensure_row(self) -> None:
-        insert = postgresql.insert if self._database.dialect == "postgresql" else sqlite.insert
         with self._database.session() as session:
             session.execute(
-                insert(RateBucket)
+                insert_for(session)(RateBucket)
                 .values(bucket_key=self.key, tokens=1.0, refilled_at=datetime.now(UTC),
                         day=today(), day_count=0, in_flight=0)
                 .on_conflict_do_nothing(index_elements=["bucket_key"])
