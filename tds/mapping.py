@@ -144,36 +144,31 @@ class CustomerSchema(ZohoSchema):
     outstanding_receivable_amount = Amount()
 
 
-class InvoiceSchema(ZohoSchema):
+class TransactionSchema(ZohoSchema):
+    """Fields invoices, bills and credit notes share."""
+
+    status = Text(32)
+    date = ZohoDate()
+    currency_code = Text(8)
+    total = Amount()
+    balance = Amount()
+
+
+class InvoiceSchema(TransactionSchema):
     invoice_number = Text(64)
     customer_id = Text(64)
-    status = Text(32)
-    date = ZohoDate()
     due_date = ZohoDate()
-    currency_code = Text(8)
-    total = Amount()
-    balance = Amount()
 
 
-class BillSchema(ZohoSchema):
+class BillSchema(TransactionSchema):
     bill_number = Text(64)
     vendor_id = Text(64)
-    status = Text(32)
-    date = ZohoDate()
     due_date = ZohoDate()
-    currency_code = Text(8)
-    total = Amount()
-    balance = Amount()
 
 
-class CreditNoteSchema(ZohoSchema):
+class CreditNoteSchema(TransactionSchema):
     creditnote_number = Text(64)
     customer_id = Text(64)
-    status = Text(32)
-    date = ZohoDate()
-    currency_code = Text(8)
-    total = Amount()
-    balance = Amount()
 
 
 class StockSchema(ZohoSchema):

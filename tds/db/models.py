@@ -156,6 +156,9 @@ class SyncQueueItem(Base):
     queued_at: Mapped[datetime] = mapped_column(server_default=func.now())
     processing_started_at: Mapped[datetime | None]
     processing_completed_at: Mapped[datetime | None]
+    # Who holds a `processing` row and until when; past it, another worker may claim it.
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claim_expires_at: Mapped[datetime | None]
 
     __table_args__ = (
         # Pending and failed rows are picked by their next retry time.
@@ -258,45 +261,40 @@ class Customer(ZohoRecord, Base):
     outstanding_receivable_amount: Mapped[Decimal | None] = mapped_column(Money)
 
 
-class Invoice(ZohoRecord, Base):
+class Transaction(ZohoRecord):
+    """Columns invoices, bills and credit notes share."""
+
+    status: Mapped[str | None] = mapped_column(String(32))
+    date: Mapped[str | None] = mapped_column(String(10))
+    currency_code: Mapped[str | None] = mapped_column(String(8))
+    total: Mapped[Decimal | None] = mapped_column(Money)
+    balance: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class Invoice(Transaction, Base):
     __tablename__ = "invoices"
     __table_args__ = _record_args("invoices")
 
     invoice_number: Mapped[str | None] = mapped_column(String(64))
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    status: Mapped[str | None] = mapped_column(String(32))
-    date: Mapped[str | None] = mapped_column(String(10))
     due_date: Mapped[str | None] = mapped_column(String(10))
-    currency_code: Mapped[str | None] = mapped_column(String(8))
-    total: Mapped[Decimal | None] = mapped_column(Money)
-    balance: Mapped[Decimal | None] = mapped_column(Money)
 
 
-class Bill(ZohoRecord, Base):
+class Bill(Transaction, Base):
     __tablename__ = "bills"
     __table_args__ = _record_args("bills")
 
     bill_number: Mapped[str | None] = mapped_column(String(64))
     vendor_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    status: Mapped[str | None] = mapped_column(String(32))
-    date: Mapped[str | None] = mapped_column(String(10))
     due_date: Mapped[str | None] = mapped_column(String(10))
-    currency_code: Mapped[str | None] = mapped_column(String(8))
-    total: Mapped[Decimal | None] = mapped_column(Money)
-    balance: Mapped[Decimal | None] = mapped_column(Money)
 
 
-class CreditNote(ZohoRecord, Base):
+class CreditNote(Transaction, Base):
     __tablename__ = "credit_notes"
     __table_args__ = _record_args("credit_notes")
 
     creditnote_number: Mapped[str | None] = mapped_column(String(64))
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    status: Mapped[str | None] = mapped_column(String(32))
-    date: Mapped[str | None] = mapped_column(String(10))
-    currency_code: Mapped[str | None] = mapped_column(String(8))
-    total: Mapped[Decimal | None] = mapped_column(Money)
-    balance: Mapped[Decimal | None] = mapped_column(Money)
 
 
 class StockLevel(ZohoRecord, Base):

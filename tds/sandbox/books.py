@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from tds.sandbox import writes
 from tds.sandbox.app import DROPPED_KEY, json_body, state, zoho_error
 from tds.sandbox.clock import parse_time
-from tds.sandbox.entities import MAX_PER_PAGE, SPECS, EntitySpec
+from tds.sandbox.entities import MAX_PER_PAGE, SPECS, SimulatedEntity
 from tds.sandbox.organization import organization
 from tds.sandbox.store import ListQuery
 from tds.sandbox.writes import ZohoFault, invalid
@@ -107,7 +107,7 @@ def _success(body: dict[str, Any], status: int = 200, message: str = "success") 
     return answer
 
 
-def list_records(spec: EntitySpec) -> Response:
+def list_records(spec: SimulatedEntity) -> Response:
     query = _list_query(spec)
     records, has_more = state().store.page_json(spec.name, query)
     context = {"page": query.page, "per_page": query.per_page, "has_more_page": has_more,
@@ -120,7 +120,7 @@ def list_records(spec: EntitySpec) -> Response:
     return Response(text, mimetype="application/json")
 
 
-def _list_query(spec: EntitySpec) -> ListQuery:
+def _list_query(spec: SimulatedEntity) -> ListQuery:
     args = request.args
     since = args.get("last_modified_time")
     try:
@@ -151,18 +151,18 @@ def _positive(args: Any, name: str, default: int) -> int:
     return int(raw)
 
 
-def get_record(spec: EntitySpec, record_id: str) -> Response:
+def get_record(spec: SimulatedEntity, record_id: str) -> Response:
     record = state().store.get(spec.name, record_id)
     if record is None:
         raise _missing(spec)
     return _success({spec.single_key: record})
 
 
-def _missing(spec: EntitySpec) -> ZohoFault:
+def _missing(spec: SimulatedEntity) -> ZohoFault:
     return ZohoFault(404, 1002, f"{spec.label} does not exist.")
 
 
-def create_record(spec: EntitySpec) -> Response:
+def create_record(spec: SimulatedEntity) -> Response:
     sandbox = state()
     record, items = writes.create(sandbox.store, spec.name, json_body())
     for item in items:
@@ -171,7 +171,7 @@ def create_record(spec: EntitySpec) -> Response:
     return _success({spec.single_key: record}, 201, spec.created_message)
 
 
-def update_record(spec: EntitySpec, record_id: str) -> Response:
+def update_record(spec: SimulatedEntity, record_id: str) -> Response:
     record = writes.update(state().store, spec.name, record_id, json_body())
     if record is None:
         raise _missing(spec)
@@ -179,13 +179,13 @@ def update_record(spec: EntitySpec, record_id: str) -> Response:
     return _success({spec.single_key: record}, 200, spec.updated_message)
 
 
-def delete_record(spec: EntitySpec, record_id: str) -> Response:
+def delete_record(spec: SimulatedEntity, record_id: str) -> Response:
     if not state().store.delete(spec.name, record_id):
         raise _missing(spec)
     return _success({}, 200, spec.deleted_message)
 
 
-def _register(spec: EntitySpec) -> None:
+def _register(spec: SimulatedEntity) -> None:
     base = f"{PREFIXES[spec.api]}/{spec.url_segment}"
 
     def collection() -> Response:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class EntitySpec:
+class SimulatedEntity:
     """How Zoho names, pages, filters and answers for one entity."""
 
     name: str  # URL segment under the API prefix and the store's table name
@@ -35,7 +35,7 @@ class EntitySpec:
         return self.path or self.name
 
 
-def _spec(name: str, single: str, label: str, **rest: object) -> EntitySpec:
+def _spec(name: str, single: str, label: str, **rest: object) -> SimulatedEntity:
     lower = label.lower()
     fields: dict[str, object] = {
         "list_key": name, "single_key": single, "id_field": f"{single}_id", "label": label,
@@ -45,10 +45,10 @@ def _spec(name: str, single: str, label: str, **rest: object) -> EntitySpec:
         "detail_only": ("line_items",),
     }
     fields.update(rest)
-    return EntitySpec(name=name, **fields)  # type: ignore[arg-type]
+    return SimulatedEntity(name=name, **fields)  # type: ignore[arg-type]
 
 
-SPECS: dict[str, EntitySpec] = {
+SPECS: dict[str, SimulatedEntity] = {
     spec.name: spec
     for spec in (
         _spec("items", "item", "Item", created_message="The item has been added.",

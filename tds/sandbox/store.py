@@ -16,7 +16,7 @@ from typing import Any
 
 from tds.sandbox.clock import format_time, now, parse_time
 from tds.sandbox.data import Record, entity_id
-from tds.sandbox.entities import SPECS, EntitySpec
+from tds.sandbox.entities import SPECS, SimulatedEntity
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class ListQuery:
 class Table:
     """One entity's records, with a cache of sorted id orders."""
 
-    def __init__(self, spec: EntitySpec, records: Iterable[Record]) -> None:
+    def __init__(self, spec: SimulatedEntity, records: Iterable[Record]) -> None:
         self.spec = spec
         self.records: dict[str, Record] = {r[spec.id_field]: r for r in records}
         self.modified = {key: parse_time(r["last_modified_time"])
@@ -189,5 +189,5 @@ def _matches(table: Table, record_id: str, query: ListQuery) -> bool:
     return True
 
 
-def _list_view(spec: EntitySpec, record: Record) -> Record:
+def _list_view(spec: SimulatedEntity, record: Record) -> Record:
     return {key: value for key, value in record.items() if key not in spec.detail_only}
