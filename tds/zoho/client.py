@@ -9,7 +9,6 @@ here (the transport retries refused connections; Celery retries later).
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
@@ -23,6 +22,7 @@ from urllib3.util.retry import Retry
 from tds.config import Settings
 from tds.db.session import Database
 from tds.pages import SourcePage
+from tds.retry import client_policy
 from tds.zoho.auth import ZohoAuthManager, ZohoCredentials, ZohoOAuth
 from tds.zoho.connection_check import ConnectionCheck, check_connection
 from tds.zoho.errors import (
@@ -39,8 +39,6 @@ from tds.zoho.ratelimit import make_budget
 
 log = logging.getLogger("tds.zoho")
 
-BACKOFF_BASE_SECONDS = 1.0
-BACKOFF_CAP_SECONDS = 30.0
 CONNECT_RETRIES = 2  # the transport's share: connections refused before anything was sent
 Params = Mapping[str, Any]
 
@@ -68,6 +66,7 @@ class UnifiedZohoClient:
         self.budget = make_budget(settings, database, redis_client)
         self.http = _mount(session or requests.Session(), settings)
         self.http.auth = ZohoOAuth(self.auth, before_resend=self.budget.acquire)
+        self.retry_policy = client_policy(settings)
         self._owned_database: Database | None = None
 
     @classmethod
@@ -90,10 +89,6 @@ class UnifiedZohoClient:
     def put(self, path: str, json: Any = None, params: Params | None = None) -> dict[str, Any]:
         """PUT an update (idempotent, so retried like a GET)."""
         return self.request("PUT", path, params=params, json=json)
-
-    def delete(self, path: str, params: Params | None = None) -> dict[str, Any]:
-        """DELETE a record."""
-        return self.request("DELETE", path, params=params)
 
     def paginated_fetch(self, path: str, list_key: str, params: Params | None = None,
                         per_page: int = 200) -> Iterator[SourcePage]:
@@ -208,18 +203,11 @@ class UnifiedZohoClient:
 
     def _retry_delay(self, error: ZohoAPIError, attempt: int, idempotent: bool) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""
-        if not error.retryable or attempt >= self.settings.zoho_max_attempts:
-            return None
         unsent = isinstance(error, ZohoRateLimitError) or (
             isinstance(error, ZohoTransportError) and not error.maybe_sent)
         if not idempotent and not unsent:
             return None  # Zoho may have created it: the caller looks it up, then retries
-        if error.retry_after is not None:
-            return None if error.retry_after > self.settings.zoho_budget_wait_seconds \
-                else error.retry_after
-        # Exponential backoff with full jitter.
-        return random.uniform(0, min(BACKOFF_CAP_SECONDS,  # noqa: S311 - not cryptographic
-                                     BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)))
+        return self.retry_policy.delay(error, attempt)
 
 
 def _mount(session: requests.Session, settings: Settings) -> requests.Session:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tds.config import API_HOSTS
+from tds.retry import is_transient
 from tds.zoho.errors import (
     NOT_AUTHORIZED_CODE,
     ZohoAPIError,
@@ -66,5 +67,5 @@ def _problem(error: ZohoAPIError) -> str:
             return "scope"
         if error.http_status == 401:
             return "data_centre"
-        return "zoho" if error.retryable else "credentials"
+        return "zoho" if is_transient(error) else "credentials"
     return "zoho"

@@ -1,8 +1,8 @@
 """The Zoho error hierarchy, and the one function that sorts answers into it.
 
 Every error carries Zoho's HTTP status, body ``code`` and ``message`` and
-the response itself, says whether trying again can help (``retryable``)
-and tells the operator what to do. :func:`error_from_response` is the only
+the response itself, and tells the operator what to do; whether trying again
+can help is :func:`tds.retry.is_transient`'s to say. :func:`error_from_response` is the only
 place that looks at status codes and error bodies.
 """
 
@@ -44,19 +44,10 @@ class ZohoAPIError(TDSError):
         self.response = response
         self.retry_after = retry_after  # seconds to wait before trying again, when known
 
-    @property
-    def retryable(self) -> bool:
-        """True when the same call may succeed later without anyone changing anything."""
-        return False
-
 
 class ZohoAuthError(ZohoAPIError):
     """Credentials, scope or data centre are wrong (a person must fix them), or a
     token refresh by another process is overdue (retryable, ``retry_after`` set)."""
-
-    @property
-    def retryable(self) -> bool:
-        return self.retry_after is not None
 
 
 class ZohoRateLimitError(ZohoAPIError):
@@ -65,10 +56,6 @@ class ZohoRateLimitError(ZohoAPIError):
     def __init__(self, message: str, *, daily: bool = False, **details: Any) -> None:
         super().__init__(message, **details)
         self.daily = daily
-
-    @property
-    def retryable(self) -> bool:
-        return not self.daily
 
 
 class ZohoNotFoundError(ZohoAPIError):
@@ -82,10 +69,6 @@ class ZohoValidationError(ZohoAPIError):
 class ZohoServerError(ZohoAPIError):
     """Zoho failed (HTTP 5xx or an answer that is not Zoho's JSON)."""
 
-    @property
-    def retryable(self) -> bool:
-        return True
-
 
 class ZohoTransportError(ZohoAPIError):
     """The call never got an answer: connection refused or reset, timeout."""
@@ -95,9 +78,6 @@ class ZohoTransportError(ZohoAPIError):
         # False when the request surely never reached Zoho: a create is safe to resend.
         self.maybe_sent = maybe_sent
 
-    @property
-    def retryable(self) -> bool:
-        return True
 
 
 def transport_error(error: requests.RequestException, url: str) -> ZohoTransportError:
