@@ -1,9 +1,10 @@
-"""Bringing Zoho's records into our tables: one event, an incremental pass, a
-full pass, and the reconcile that also finds records deleted in Zoho.
+"""Bringing Zoho's records into our tables in bulk: an incremental pass, a full
+pass, and the reconcile that also finds records deleted in Zoho.
 
-:func:`apply_event` takes a `Session` and does not commit. The bulk paths
-take a :class:`Database` and commit one page per transaction, so a long
-sync holds neither memory nor locks in proportion to the organization.
+A pass commits one page per transaction, so a long sync holds neither memory
+nor locks in proportion to the organization. It is given a session factory
+(:class:`Database`) because it owns those per-page units of work; the pass's
+bookkeeping in ``tds_sync_state`` is one more unit at its end.
 """
 
 from __future__ import annotations
@@ -17,16 +18,15 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from tds import records
+from tds.db import write
 from tds.db.models import SyncState
 from tds.db.session import Database, commit_without_flush_wait
-from tds.entities import EntitySpec
+from tds.db.write import insert_for
+from tds.entities import Entity
 from tds.mapping import format_zoho_time, parse_zoho_time
 from tds.prefetch import prefetched, worked_in_order
-from tds.zoho.errors import ZohoNotFoundError, ZohoValidationError
 
 log = logging.getLogger("tds.sync")
 # Pages written at once on Postgres, each in its own transaction on its own
@@ -47,15 +47,6 @@ class ZohoReader(Protocol):
                         per_page: int = 200) -> Iterator[list[dict[str, Any]]]: ...
 
 
-@dataclass(frozen=True)
-class EventResult:
-    """What applying one event did."""
-
-    written: int = 0
-    deleted: int = 0
-    fetched: int = 0
-
-
 @dataclass
 class SyncReport:
     """Totals of a sync run; `cursor` is the stored cursor after it."""
@@ -70,132 +61,90 @@ class SyncReport:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-# --- one event --------------------------------------------------------------
-
-
-def fetch_record(client: ZohoReader, spec: EntitySpec, zoho_id: str) -> dict[str, Any] | None:
-    """The full record from Zoho, or None when Zoho says it does not exist (404)."""
-    try:
-        body = client.get(spec.record_path(zoho_id))
-    except ZohoNotFoundError:
-        return None
-    document = body.get(spec.single_key)
-    if not isinstance(document, dict):
-        raise ZohoValidationError(f"Zoho's answer for {spec.record_path(zoho_id)} has no "
-                                  f"{spec.single_key!r} object.")
-    return document
-
-
-def apply_event(session: Session, client: ZohoReader, spec: EntitySpec, organization_id: str,
-                payload: Mapping[str, Any], zoho_id: str) -> EventResult:
-    """Write what a webhook stands for, guarded by last_modified_time.
-
-    A payload complete enough for our columns is written as it is; otherwise
-    (only an id, a partial record, an inventory adjustment naming items) the
-    records are fetched from Zoho. A record Zoho no longer has is soft-deleted.
-    """
-    resolution = spec.resolve_event(payload, zoho_id)
-    documents = list(resolution.documents)
-    missing: list[str] = []
-    for record_id in resolution.fetch_ids:
-        document = fetch_record(client, spec, record_id)
-        if document is None:
-            missing.append(record_id)
-        else:
-            documents.append(document)
-    written = spec.write(session, organization_id, documents, strict=True,
-                         skip_unchanged=False)
-    deleted = records.mark_deleted(session, spec.model, organization_id, missing)
-    return EventResult(written=written, deleted=deleted, fetched=len(resolution.fetch_ids))
-
-
-# --- bulk passes --------------------------------------------------------------
-
-
-def sync_incremental(database: Database, client: ZohoReader, spec: EntitySpec,
+def sync_incremental(database: Database, client: ZohoReader, entity: Entity,
                      organization_id: str) -> SyncReport:
     """Records changed since the stored cursor (Zoho's `last_modified_time` filter,
     inclusive, so the boundary record is re-read and skipped as unchanged). Entities
     without the filter, and the first run, get a full pass that skips unchanged rows."""
-    params = incremental_params(database, spec, organization_id)
-    return _drain(iter_sync(database, client, spec, organization_id, "incremental", params))
+    params = incremental_params(database, entity, organization_id)
+    return _drain(iter_sync(database, client, entity, organization_id, "incremental", params))
 
 
-def incremental_params(database: Database, spec: EntitySpec,
+def incremental_params(database: Database, entity: Entity,
                        organization_id: str) -> dict[str, Any] | None:
     """The list query of an incremental pass, or None when it must be a full pass."""
     with database.session() as session:
-        cursor = _state(session, organization_id, spec.name).cursor
-    if cursor is None or not spec.modified_filter:
+        cursor = _state(session, organization_id, entity.name).cursor
+    if cursor is None or not entity.modified_filter:
         return None
-    return {**dict(spec.list_params), spec.modified_field: format_zoho_time(cursor)}
+    return {**dict(entity.list_params), entity.modified_field: format_zoho_time(cursor)}
 
 
-def sync_full(database: Database, client: ZohoReader, spec: EntitySpec,
+def sync_full(database: Database, client: ZohoReader, entity: Entity,
               organization_id: str) -> SyncReport:
     """Every record, a page per transaction."""
-    return _drain(iter_sync(database, client, spec, organization_id, "full"))
+    return _drain(iter_sync(database, client, entity, organization_id, "full"))
 
 
-def reconcile(database: Database, client: ZohoReader, spec: EntitySpec,
+def reconcile(database: Database, client: ZohoReader, entity: Entity,
               organization_id: str) -> SyncReport:
     """A full pass that also soft-deletes rows whose record Zoho no longer lists.
 
     Rows written during the pass (by webhooks) are never taken for missing;
     rows that reappear in Zoho are un-deleted by the pass's upsert.
     """
-    return _drain(iter_sync(database, client, spec, organization_id, "reconcile"))
+    return _drain(iter_sync(database, client, entity, organization_id, "reconcile"))
 
 
-def iter_sync(database: Database, client: ZohoReader, spec: EntitySpec, organization_id: str,
+def iter_sync(database: Database, client: ZohoReader, entity: Entity, organization_id: str,
               mode: str, params: Mapping[str, Any] | None = None) -> Iterator[SyncReport]:
     """Run a pass, yielding the running report after each page (for progress bars)."""
-    report = SyncReport(spec.name, mode)
-    query = dict(params) if params is not None else dict(spec.list_params)
+    report = SyncReport(entity.name, mode)
+    query = dict(params) if params is not None else dict(entity.list_params)
     seen_ids: set[str] = set()
     newest: datetime | None = None
     # The next page is fetched while this one is written (one page ahead).
-    pages = prefetched(client.paginated_fetch(spec.path, spec.list_key, query))
+    pages = prefetched(client.paginated_fetch(entity.path, entity.list_key, query))
     connections = _ThreadConnections(database.engine)
     width = PAGE_WRITERS if database.dialect == "postgresql" else 1  # SQLite has one writer
 
-    def write(page: list[dict[str, Any]]) -> int:
+    def write_page(page: list[dict[str, Any]]) -> int:
         with Session(connections.mine(), expire_on_commit=False) as session, session.begin():
             # A crash may lose the last pages, never part of one. The pass's cursor
             # and run time are recorded afterwards by a durable commit, which puts
             # every page before it on disk; a pass cut short is not recorded and
             # the next one writes those records again.
             commit_without_flush_wait(session)
-            return spec.write(session, organization_id, page)
+            return entity.write(session, organization_id, page)
 
     try:
         # The writers stop (closed first) before their connections close.
-        with connections, closing(worked_in_order(write, pages, width)) as written_pages:
+        with connections, closing(worked_in_order(write_page, pages, width)) as written_pages:
             for page, written in written_pages:
                 report.written += written
                 report.pages += 1
                 report.seen += len(page)
                 for document in page:
-                    stamp = _modified(spec, document)
+                    stamp = _modified(entity, document)
                     if stamp is not None and (newest is None or stamp > newest):
                         newest = stamp
-                    if mode == "reconcile" and document.get(spec.id_field):
-                        seen_ids.add(str(document[spec.id_field]))
+                    if mode == "reconcile" and document.get(entity.id_field):
+                        seen_ids.add(str(document[entity.id_field]))
                 yield report
         with database.session() as session:
             if mode == "reconcile":
-                stale = records.live_ids(session, spec.model, organization_id,
-                                         synced_before=report.started_at) - seen_ids
-                report.deleted = records.mark_deleted(session, spec.model, organization_id,
-                                                      stale)
-            report.cursor = _finish(session, organization_id, spec.name, mode, newest,
+                stale = write.live_ids(session, entity.table, organization_id,
+                                       synced_before=report.started_at) - seen_ids
+                report.deleted = write.mark_deleted(session, entity.table, organization_id,
+                                                    stale)
+            report.cursor = _finish(session, organization_id, entity.name, mode, newest,
                                     report.started_at)
     except Exception as error:
-        _record_error(database, organization_id, spec.name, error)
+        _record_error(database, organization_id, entity.name, error)
         raise
     finally:
         pages.close()
-    log.info("sync finished", extra={"entity": spec.name, "mode": mode, "pages": report.pages,
+    log.info("sync finished", extra={"entity": entity.name, "mode": mode, "pages": report.pages,
                                      "seen": report.seen, "written": report.written,
                                      "deleted": report.deleted})
     yield report
@@ -235,9 +184,9 @@ def _drain(reports: Iterator[SyncReport]) -> SyncReport:
     return last
 
 
-def _modified(spec: EntitySpec, document: Mapping[str, Any]) -> datetime | None:
+def _modified(entity: Entity, document: Mapping[str, Any]) -> datetime | None:
     try:
-        return parse_zoho_time(document.get(spec.modified_field))
+        return parse_zoho_time(document.get(entity.modified_field))
     except ValueError:
         return None
 
@@ -247,10 +196,8 @@ def _modified(spec: EntitySpec, document: Mapping[str, Any]) -> datetime | None:
 
 def _state(session: Session, organization_id: str, entity: str) -> SyncState:
     """The state row, created if missing (concurrent creators do not collide)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
-    session.execute(insert(SyncState).values(organization_id=organization_id, entity=entity,
-                                             details={})
+    session.execute(insert_for(session)(SyncState)
+                    .values(organization_id=organization_id, entity=entity, details={})
                     .on_conflict_do_nothing(index_elements=["organization_id", "entity"]))
     state = session.scalar(select(SyncState).where(
         SyncState.organization_id == organization_id, SyncState.entity == entity)
@@ -277,9 +224,3 @@ def _record_error(database: Database, organization_id: str, entity: str,
                 f"{type(error).__name__}: {error}"[:4000]
     except Exception:  # the original error matters more than this bookkeeping
         log.exception("could not record the sync error", extra={"entity": entity})
-
-
-def sync_states(session: Session, organization_id: str) -> dict[str, SyncState]:
-    """Every entity's state row for an organization (for status views)."""
-    rows = session.scalars(select(SyncState).where(SyncState.organization_id == organization_id))
-    return {row.entity: row for row in rows}

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from tds.cli import current_settings, main
 from tds.db.models import InboxEvent, LedgerStatus, SyncQueueItem
 from tds.db.session import Database
-from tds.processing import replay_events
-from tds.queue import QueueService
+from tds.events import replay_events
+from tds.ledger import QueueService
 
 
 def _database() -> Database:

@@ -7,7 +7,7 @@ import click
 from tds import sync
 from tds.cli import current_settings, main
 from tds.db.session import Database
-from tds.entities import BY_NAME, spec_for
+from tds.entities import BY_NAME, entity_named
 from tds.zoho import UnifiedZohoClient
 
 
@@ -27,14 +27,14 @@ def sync_command(entity: str, mode: str | None) -> None:
     time, and for entities Zoho cannot filter by modification time).
     """
     settings = current_settings()
-    spec = spec_for(entity)
+    known = entity_named(entity)
     database = Database(settings.database_url)
     client = UnifiedZohoClient(settings, database)
     try:
         run_mode = mode or "incremental"
-        params = (sync.incremental_params(database, spec, settings.zoho_organization_id)
+        params = (sync.incremental_params(database, known, settings.zoho_organization_id)
                   if run_mode == "incremental" else None)
-        reports = sync.iter_sync(database, client, spec, settings.zoho_organization_id,
+        reports = sync.iter_sync(database, client, known, settings.zoho_organization_id,
                                  run_mode, params)
         report: sync.SyncReport | None = None
         with click.progressbar(reports, label=f"{run_mode} sync of {entity}",

@@ -1,4 +1,4 @@
-"""The sync ledger (`tds_sync_queue`): one row per unit of work.
+"""The sync ledger (`tds_sync_queue`) and :class:`QueueService`, its public face.
 
 A row says what is to be done (an inbox event to apply), how it went
 (status, attempts, error) and when to try again (`next_retry_at`). Celery
@@ -9,22 +9,21 @@ the caller's session and never commit.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from tds.config import Settings
 from tds.db.models import InboxEvent, InboxStatus, LedgerStatus, SyncQueueItem
+from tds.db.write import insert_for
+from tds.retry import RetryPolicy, task_policy
 
 HEALTH_SQL = "SELECT status, COUNT(*) FROM tds_sync_queue GROUP BY status;"
 EVENT_KIND = "event"
-BACKOFF_BASE_SECONDS = 2.0
 OPEN = (LedgerStatus.PENDING, LedgerStatus.FAILED)
 
 
@@ -45,22 +44,33 @@ class DueItem:
     inbox_event_id: int | None
 
 
+def claimable(now: datetime | ColumnElement[Any]) -> ColumnElement[bool]:
+    """A row a worker may claim at `now`: open, or processing under a claim that lapsed."""
+    return or_(SyncQueueItem.status.in_(OPEN),
+               and_(SyncQueueItem.status == LedgerStatus.PROCESSING,
+                    or_(SyncQueueItem.claim_expires_at.is_(None),
+                        SyncQueueItem.claim_expires_at < now)))
+
+
 class QueueService:
     """The ledger's operations, in the caller's unit of work."""
 
-    def __init__(self, session: Session, *, max_attempts: int = 9,
-                 backoff_max_seconds: float = 900.0, grace_seconds: float = 60.0) -> None:
+    def __init__(self, session: Session, *, policy: RetryPolicy | None = None,
+                 grace_seconds: float = 60.0, lease_seconds: float = 300.0) -> None:
         self.session = session
-        self.max_attempts = max_attempts
-        self.backoff_max_seconds = backoff_max_seconds
+        self.policy = policy or RetryPolicy(attempts=9, backoff_cap=900.0)
         self.grace = timedelta(seconds=grace_seconds)
+        self.lease = timedelta(seconds=lease_seconds)
 
     @classmethod
     def from_settings(cls, session: Session, settings: Settings) -> QueueService:
-        # One first try plus the task's retries.
-        return cls(session, max_attempts=settings.task_max_retries + 1,
-                   backoff_max_seconds=settings.retry_backoff_max_seconds,
-                   grace_seconds=settings.sweeper_grace_seconds)
+        return cls(session, policy=task_policy(settings),
+                   grace_seconds=settings.sweeper_grace_seconds,
+                   lease_seconds=settings.claim_lease_seconds)
+
+    @property
+    def max_attempts(self) -> int:
+        return self.policy.attempts
 
     # --- the seed's eight ------------------------------------------------
 
@@ -73,19 +83,20 @@ class QueueService:
                 or_(SyncQueueItem.next_retry_at.is_(None), SyncQueueItem.next_retry_at <= now))
             .order_by(SyncQueueItem.queued_at, SyncQueueItem.id).limit(limit)))
 
-    def mark_processing(self, item_id: int) -> bool:
-        """Claim a row (a conditional UPDATE); False when it is completed, dead or gone.
+    def mark_processing(self, item_id: int, claimant: str | None = None) -> bool:
+        """Claim a row (a conditional UPDATE) for `claimant`, for the lease; False when it
+        is completed, dead, gone, or held by another claimant whose lease runs.
 
-        On Postgres the claim holds the row lock until the caller's transaction
-        ends, so a second worker on the same row waits, then finds it completed;
-        a worker that dies releases it with its connection.
+        The claim is meant to be committed before the work starts, so no transaction
+        stays open across a call to Zoho; a worker that dies leaves its claim to lapse.
         """
+        now = utcnow()
         result = self.session.execute(
-            update(SyncQueueItem).where(SyncQueueItem.id == item_id,
-                                        SyncQueueItem.status.in_(
-                                            (*OPEN, LedgerStatus.PROCESSING)))
-            .values(status=LedgerStatus.PROCESSING, processing_started_at=utcnow(),
-                    attempts=SyncQueueItem.attempts + 1)
+            update(SyncQueueItem).where(SyncQueueItem.id == item_id, claimable(now))
+            .values(status=LedgerStatus.PROCESSING, processing_started_at=now,
+                    attempts=SyncQueueItem.attempts + 1, claimed_by=claimant,
+                    # The dispatcher leaves the row alone while the claim runs.
+                    claim_expires_at=now + self.lease, next_retry_at=now + self.lease)
             .execution_options(synchronize_session=False))
         return bool(getattr(result, "rowcount", 0))
 
@@ -93,29 +104,29 @@ class QueueService:
         self.session.execute(
             update(SyncQueueItem).where(SyncQueueItem.id == item_id)
             .values(status=LedgerStatus.COMPLETED, processing_completed_at=utcnow(),
-                    error_message=None, next_retry_at=None)
+                    error_message=None, next_retry_at=None, claimed_by=None,
+                    claim_expires_at=None)
             .execution_options(synchronize_session=False))
 
     def mark_failed(self, item_id: int, error: str, *, retry_in: float | None = None,
                     final: bool = False) -> str | None:
-        """Record a failed attempt: `failed` with a next retry time (exponential
-        backoff with jitter, or `retry_in` seconds when the caller schedules the retry),
-        or `dead` when `final` or the attempts are spent. Returns the new status, or
-        None when the row was completed meanwhile (another worker succeeded)."""
+        """Record that the claimed attempt failed: `failed` with a next retry time (the
+        policy's backoff, or `retry_in` seconds when the caller schedules the retry), or
+        `dead` when `final` or the attempts (counted by the claims) are spent. Returns
+        the new status, or None when the row was completed meanwhile."""
         item = self.session.get(SyncQueueItem, item_id, with_for_update=True,
                                 populate_existing=True)
         if item is None or item.status == LedgerStatus.COMPLETED:
             return None
-        # The failed attempt's claim was rolled back with its transaction; count it here.
-        item.attempts += 1
         item.error_message = error[:4000]
         item.processing_completed_at = utcnow()
+        item.claimed_by = item.claim_expires_at = None
         if final or item.attempts >= item.max_attempts:
             item.status = LedgerStatus.DEAD
             item.next_retry_at = None
         else:
             item.status = LedgerStatus.FAILED
-            delay = retry_in if retry_in is not None else self.backoff(item.attempts)
+            delay = retry_in if retry_in is not None else self.policy.backoff(item.attempts)
             # Celery retries first; the dispatcher steps in only if that message is lost.
             item.next_retry_at = utcnow() + timedelta(seconds=delay) + self.grace
         return item.status
@@ -156,8 +167,6 @@ class QueueService:
 
     def ensure_event_item(self, event: InboxEvent) -> int:
         """The ledger row of an inbox event, created pending if it does not exist."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         values: dict[str, Any] = {
             "unit_key": event_unit_key(event.id), "kind": EVENT_KIND, "entity": event.entity,
             "organization_id": event.organization_id, "inbox_event_id": event.id,
@@ -166,7 +175,7 @@ class QueueService:
             # Celery has the message; the dispatcher re-sends only if it is lost.
             "next_retry_at": utcnow() + self.grace,
         }
-        self.session.execute(insert(SyncQueueItem).values(values)
+        self.session.execute(insert_for(self.session)(SyncQueueItem).values(values)
                              .on_conflict_do_nothing(index_elements=["unit_key"]))
         found = self.session.scalar(select(SyncQueueItem.id).where(
             SyncQueueItem.unit_key == event_unit_key(event.id)))
@@ -182,6 +191,7 @@ class QueueService:
     def _reset(self, item: SyncQueueItem) -> None:
         item.status = LedgerStatus.PENDING
         item.attempts = 0
+        item.claimed_by = item.claim_expires_at = None
         item.error_message = None
         item.next_retry_at = utcnow()
         item.processing_started_at = item.processing_completed_at = None
@@ -213,23 +223,22 @@ class QueueService:
         return len(orphans)
 
     def take_due(self, limit: int = 500) -> list[DueItem]:
-        """Pending or failed rows whose retry time has passed, each leased for the grace
-        period so the next dispatch does not send it again while it waits in the broker.
-        Rows a worker holds right now are skipped."""
+        """Pending or failed rows whose retry time has passed, and claims whose lease
+        lapsed (their worker died), each leased for the grace period so the next
+        dispatch does not send it again while it waits in the broker. Rows a
+        transaction holds right now are skipped."""
         now = utcnow()
+        open_and_due = and_(SyncQueueItem.status.in_(OPEN), or_(
+            SyncQueueItem.next_retry_at <= now,
+            and_(SyncQueueItem.next_retry_at.is_(None),
+                 SyncQueueItem.queued_at < now - self.grace)))
+        lapsed = and_(SyncQueueItem.status == LedgerStatus.PROCESSING,
+                      SyncQueueItem.claim_expires_at < now, SyncQueueItem.next_retry_at <= now)
         query = (select(SyncQueueItem).where(
-            SyncQueueItem.kind == EVENT_KIND, SyncQueueItem.status.in_(OPEN),
-            or_(SyncQueueItem.next_retry_at <= now,
-                and_(SyncQueueItem.next_retry_at.is_(None),
-                     SyncQueueItem.queued_at < now - self.grace)))
+            SyncQueueItem.kind == EVENT_KIND, or_(open_and_due, lapsed))
             .order_by(SyncQueueItem.next_retry_at, SyncQueueItem.id).limit(limit)
             .with_for_update(skip_locked=True))
         due = list(self.session.scalars(query))
         for item in due:
             item.next_retry_at = now + self.grace
         return [DueItem(item.id, item.entity, item.inbox_event_id) for item in due]
-
-    def backoff(self, attempts: int) -> float:
-        """Seconds before retry number `attempts`: exponential, capped, full jitter."""
-        ceiling = min(self.backoff_max_seconds, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not secrecy

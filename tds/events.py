@@ -1,0 +1,158 @@
+"""An inbox event's life after the receiver: claimed, applied, completed or failed.
+
+:func:`process_event` is the whole of a worker's job for one event: claim its
+ledger row, fetch from Zoho what the webhook did not carry, write the rows and
+complete the claim. A worker killed half way leaves nothing behind but a claim
+that lapses, and two workers on one event write it once.
+:func:`record_event_failure` notes a failed try, :func:`take_due_events` hands
+the dispatcher what must be sent again, and :func:`replay_events` processes
+events anew.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tds.config import Settings
+from tds.db import write
+from tds.db.models import InboxEvent, SyncQueueItem
+from tds.db.session import Database
+from tds.entities import Entity, entity_named
+from tds.ledger import DueItem, Failure, QueueService, event_ledger, event_unit_key
+from tds.logs import correlated
+from tds.sync import ZohoReader
+from tds.zoho.errors import ZohoNotFoundError, ZohoValidationError
+
+log = logging.getLogger("tds.events")
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """`completed`, `skipped` (already done or dead) or `missing` (no such inbox row)."""
+
+    status: str
+    written: int = 0
+    deleted: int = 0
+
+
+def process_event(database: Database, client: ZohoReader, settings: Settings,
+                  event_id: int, claimant: str | None = None) -> EventOutcome:
+    """Apply inbox event `event_id` once, under its ledger row claimed for `claimant`.
+
+    Three steps, none holding a transaction across a call to Zoho: the claim is
+    committed, what the webhook did not carry is fetched, then the rows and the
+    completion are written in one unit of work.
+    """
+    with database.session() as session:
+        claim = event_ledger(session, settings).claim(event_id, claimant or this_process())
+    if claim is None:
+        log.warning("no such inbox event", extra={"inbox_event_id": event_id})
+        return EventOutcome("missing")
+    with correlated(claim.correlation_id):
+        if claim.item_id is None:
+            log.info("event already done or in hand", extra={"inbox_event_id": event_id})
+            return EventOutcome("skipped")
+        entity = entity_named(claim.entity)
+        fetched = fetch_event(client, entity, claim.payload, claim.zoho_id)
+        with database.session() as session:
+            outcome = write_event(session, entity, settings.zoho_organization_id, fetched)
+            event_ledger(session, settings).complete(claim)
+        log.info("event applied", extra={
+            "inbox_event_id": event_id, "entity": claim.entity, "zoho_id": claim.zoho_id,
+            "written": outcome.written, "deleted": outcome.deleted})
+        return outcome
+
+
+def this_process() -> str:
+    """A claimant name for work done outside a Celery worker (the CLI, tests)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class FetchedEvent:
+    """What an event stands for once Zoho was asked: documents to write, ids Zoho
+    no longer has."""
+
+    documents: list[Mapping[str, Any]]
+    missing: list[str]
+
+
+def fetch_record(client: ZohoReader, entity: Entity, zoho_id: str) -> dict[str, Any] | None:
+    """The full record from Zoho, or None when Zoho says it does not exist."""
+    try:
+        body = client.get(entity.record_path(zoho_id))
+    except ZohoNotFoundError:
+        return None
+    document = body.get(entity.single_key)
+    if not isinstance(document, dict):
+        raise ZohoValidationError(f"Zoho's answer for {entity.record_path(zoho_id)} has no "
+                                  f"{entity.single_key!r} object.")
+    return document
+
+
+def fetch_event(client: ZohoReader, entity: Entity, record: Mapping[str, Any],
+                zoho_id: str) -> FetchedEvent:
+    """A webhook's record as documents to write: as sent when complete enough for our
+    columns, else (only an id, a partial record, an inventory adjustment naming items)
+    fetched from Zoho."""
+    resolution = entity.resolve_event(record, zoho_id)
+    documents: list[Mapping[str, Any]] = list(resolution.documents)
+    missing: list[str] = []
+    for record_id in resolution.fetch_ids:
+        document = fetch_record(client, entity, record_id)
+        if document is None:
+            missing.append(record_id)
+        else:
+            documents.append(document)
+    return FetchedEvent(documents, missing)
+
+
+def write_event(session: Session, entity: Entity, organization_id: str,
+                fetched: FetchedEvent) -> EventOutcome:
+    """Write a fetched event, guarded by last_modified_time; a record Zoho no longer
+    has is soft-deleted."""
+    written = entity.write(session, organization_id, fetched.documents, strict=True,
+                           skip_unchanged=False)
+    deleted = write.mark_deleted(session, entity.table, organization_id, fetched.missing)
+    return EventOutcome("completed", written, deleted)
+
+
+def record_event_failure(session: Session, settings: Settings, event_id: int,
+                         error: BaseException) -> Failure | None:
+    """Note a failed try of event `event_id` on its ledger and inbox rows: `failed`, to
+    be tried again when the retry policy says, or `dead`. None when the event was
+    completed meanwhile."""
+    correlation_id = session.scalar(select(InboxEvent.correlation_id).where(
+        InboxEvent.id == event_id))
+    with correlated(correlation_id):
+        failure = event_ledger(session, settings).fail(event_id, error)
+        if failure is not None:
+            log.warning("event %s", failure.status, extra={
+                "inbox_event_id": event_id, "error": failure.message[:500],
+                "retry_in": failure.retry_in})
+        return failure
+
+
+def take_due_events(session: Session, settings: Settings, limit: int = 500) -> list[DueItem]:
+    """Ledger rows (and ledger-less queued inbox events) Celery should get again."""
+    return event_ledger(session, settings).due(limit)
+
+
+def replay_events(session: Session, settings: Settings, event_ids: Sequence[int]) -> int:
+    """Mark inbox events for processing again: their ledger rows become pending now
+    (created if need be), so the next dispatch enqueues them. Returns how many."""
+    queue = QueueService.from_settings(session, settings)
+    events = session.scalars(select(InboxEvent).where(InboxEvent.id.in_(event_ids))).all()
+    for event in events:
+        queue.ensure_event_item(event)
+    items = session.scalars(select(SyncQueueItem).where(
+        SyncQueueItem.unit_key.in_([event_unit_key(event.id) for event in events]))).all()
+    return queue.requeue(items)
