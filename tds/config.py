@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from tds.errors import TDSError
+from tds.signatures import SignaturePolicy
 
 ACCOUNTS_HOSTS: dict[str, str] = {
     "com": "accounts.zoho.com",
@@ -101,6 +102,7 @@ class Settings:
     task_max_retries: int = 8
     retry_backoff_max_seconds: int = 900
     visibility_timeout_seconds: int = 3600
+    claim_lease_seconds: int = 300
     sweeper_grace_seconds: int = 60
     sweeper_interval_seconds: int = 60
     inventory_sync_interval_seconds: int = 300
@@ -120,12 +122,18 @@ class Settings:
     def broker_folder(self) -> Path:
         return self.var_dir / "broker"
 
+    @property
+    def uses_filesystem_broker(self) -> bool:
+        return self.broker_url.startswith("filesystem")
+
+    def broker_folders(self) -> dict[str, Path]:
+        """The filesystem broker's folders (made by the processes that use them)."""
+        return {sub: self.broker_folder / sub for sub in ("queue", "processed", "control")}
+
     def broker_transport_options(self) -> dict[str, Any]:
         """kombu transport options: folders for the filesystem broker, timeouts otherwise."""
-        if self.broker_url.startswith("filesystem"):
-            folders = {sub: self.broker_folder / sub for sub in ("queue", "processed", "control")}
-            for folder in folders.values():
-                folder.mkdir(parents=True, exist_ok=True)
+        if self.uses_filesystem_broker:
+            folders = self.broker_folders()
             return {
                 "data_folder_in": str(folders["queue"]),
                 "data_folder_out": str(folders["queue"]),
@@ -136,6 +144,12 @@ class Settings:
         # A message not acked within this time is delivered again; it must be
         # longer than the longest retry countdown or a waiting retry runs twice.
         return {"visibility_timeout": self.visibility_timeout_seconds}
+
+    def signature_policy(self) -> SignaturePolicy:
+        """The webhook signature schemes accepted, with their secrets."""
+        return SignaturePolicy(self.webhook_secrets, self.standard_webhook_secrets,
+                               self.webhook_token, self.webhook_token_param,
+                               self.webhook_tolerance_seconds)
 
     def masked(self) -> dict[str, Any]:
         """The settings as plain data with every secret masked, for `tds config show`."""
@@ -173,29 +187,23 @@ class _Reader:
         return self.environ.get(name, "").strip() or default
 
     def integer(self, name: str, default: int, minimum: int = 0) -> int:
+        return int(self._number(name, default, int, minimum, "a whole number"))
+
+    def number(self, name: str, default: float) -> float:
+        return self._number(name, default, float, 0, "a number")
+
+    def _number(self, name: str, default: float, convert: Callable[[str], float],
+                minimum: float, kind: str) -> float:
         raw = self.text(name)
         if not raw:
             return default
         try:
-            value = int(raw)
+            value = convert(raw)
         except ValueError:
-            raise ConfigError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}.")\
+            raise ConfigError(f"{name}={raw!r} is not {kind}; set it to e.g. {default}.")\
                 from None
         if value < minimum:
             raise ConfigError(f"{name}={value} is below the minimum of {minimum}.")
-        return value
-
-    def number(self, name: str, default: float) -> float:
-        raw = self.text(name)
-        if not raw:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError(f"{name}={raw!r} is not a number; set it to e.g. {default}.")\
-                from None
-        if value < 0:
-            raise ConfigError(f"{name}={value} must not be negative.")
         return value
 
     def flag(self, name: str, default: bool) -> bool:
@@ -276,6 +284,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         task_max_retries=env.integer("TDS_TASK_MAX_RETRIES", 8),
         retry_backoff_max_seconds=env.integer("TDS_RETRY_BACKOFF_MAX_SECONDS", 900, minimum=1),
         visibility_timeout_seconds=env.integer("TDS_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=60),
+        claim_lease_seconds=env.integer("TDS_CLAIM_LEASE_SECONDS", 300, minimum=10),
         sweeper_grace_seconds=env.integer("TDS_SWEEPER_GRACE_SECONDS", 60),
         sweeper_interval_seconds=env.integer("TDS_SWEEPER_INTERVAL_SECONDS", 60, minimum=1),
         inventory_sync_interval_seconds=env.integer(

@@ -1,14 +1,16 @@
-"""The webhook inbox: verify, validate and store events, then hand them to the queue.
+"""The webhook inbox: store each verified event durably, once, and hand it on.
 
 :class:`ProcessorService` does the receiver's work without knowing HTTP,
-Flask or Celery. The view builds an :class:`IncomingWebhook` from the
-request, calls :meth:`ProcessorService.store`, which commits the event,
-and only then :meth:`ProcessorService.dispatch` with an
-:class:`Enqueue` (a Celery ``send_task`` in practice). An event is stored
-before anything is answered; a broker that is down leaves it ``received``
-and :meth:`ProcessorService.sweep` enqueues it later.
+Flask or Celery, in a straight line: the view names the entity
+(:func:`entity_for`), builds an :class:`IncomingWebhook`, and
+:meth:`ProcessorService.store` parses the body (decoded once), verifies the
+signature (:class:`tds.signatures.SignaturePolicy`), validates the record
+(:func:`tds.webhook_payloads.validate_record`) and inserts the event,
+committed before it returns. Only then is it published
+(:meth:`ProcessorService.dispatch`); a broker that is down leaves it
+``received`` and :meth:`ProcessorService.sweep` publishes it later.
 
-Contract with the workers: the task ``spec.event_task`` gets the inbox
+Contract with the workers: the task ``entity.event_task`` gets the inbox
 event id as its only argument; the event's ``payload`` is the entity
 record as Zoho sent it (unwrapped). The worker marks the event processed,
 failed or dead. A task may run for an event still marked ``received`` (the
@@ -22,7 +24,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -32,35 +34,23 @@ from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from tds import signatures
 from tds.config import Settings
 from tds.db.driver_insert import DriverInsert
 from tds.db.models import InboxEvent, InboxStatus
 from tds.db.session import commit_without_flush_wait
-from tds.entities import BY_NAME, BY_WEBHOOK, EntitySpec
-from tds.signatures import SignatureError
+from tds.entities import BY_NAME, BY_WEBHOOK, Entity
 from tds.webhook_payloads import (
-    InvalidPayloadError,
-    UnsupportedContentTypeError,
     WebhookError,
     WebhookRecord,
+    organization_id,
     parse_body,
     validate_record,
 )
 
-__all__ = [
-    "Enqueue", "IncomingWebhook", "InvalidPayloadError", "ProcessorService", "Receipt",
-    "SignatureError", "UnknownEntityError", "UnsupportedContentTypeError", "WebhookError",
-    "sane_correlation_id",
-]
-
 log = logging.getLogger("tds.inbox")
 
-ZOHO_SIGNATURE = "x-zoho-webhook-signature"
-STANDARD_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
-# Never stored: anything that authenticates the sender.
-SECRET_HEADERS = frozenset({ZOHO_SIGNATURE, "webhook-signature", "authorization", "cookie",
-                            "proxy-authorization", "x-api-key"})
+# Never stored, besides the signature policy's own headers: anything that authenticates.
+SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 MAX_HEADER_VALUE = 1024
 MAX_STORED_HEADERS = 64
 SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -91,15 +81,12 @@ class UnknownEntityError(WebhookError):
 class IncomingWebhook:
     """A webhook request as plain data: what the view read from HTTP."""
 
-    entity: str  # the path segment, e.g. "credit-notes"
+    entity: Entity
     body: bytes
     content_type: str | None
     query: tuple[tuple[str, str], ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
     correlation_id: str = ""
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
 
 
 @dataclass(frozen=True)
@@ -107,7 +94,7 @@ class Receipt:
     """What happened to a webhook: stored anew, or a duplicate of `event_id`."""
 
     event_id: int
-    spec: EntitySpec
+    entity: Entity
     zoho_id: str
     scheme: str
     duplicate: bool
@@ -121,134 +108,85 @@ def sane_correlation_id(*candidates: str | None) -> str | None:
     return None
 
 
-def spec_for(entity: str) -> EntitySpec:
+def entity_for(segment: str) -> Entity:
     """The entity behind a webhook path segment, or :class:`UnknownEntityError`."""
-    spec = BY_WEBHOOK.get(entity)
-    if spec is None:
-        raise UnknownEntityError(f"No webhook exists for {entity[:64]!r}; use one of "
-                            f"{', '.join(sorted(BY_WEBHOOK))}.")
-    return spec
+    entity = BY_WEBHOOK.get(segment)
+    if entity is None:
+        raise UnknownEntityError(f"No webhook exists for {segment[:64]!r}; use one of "
+                                 f"{', '.join(sorted(BY_WEBHOOK))}.")
+    return entity
 
 
 class ProcessorService:
-    """Verifies, validates, stores and enqueues webhook events; never commits."""
+    """Stores and publishes webhook events (see the module docstring)."""
 
-    def __init__(self, settings: Settings,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.policy = settings.signature_policy()
         self.clock = clock
 
-    # -- verify ---------------------------------------------------------
-    def authenticate(self, webhook: IncomingWebhook,
-                     form_pairs: Iterable[tuple[str, str]], signed_body: bytes) -> str:
-        """The signature scheme that vouches for `webhook`; :class:`SignatureError` if none.
-
-        The scheme is chosen by the headers present: Standard Webhooks, then
-        Zoho's signature, then the shared token when one is configured.
-        """
-        settings = self.settings
-        if any(webhook.header(name) for name in STANDARD_HEADERS):
-            if not settings.standard_webhook_secrets:
-                raise SignatureError("Standard Webhooks signatures are not enabled here "
-                                     "(TDS_STANDARD_WEBHOOK_SECRET is not set).")
-            signatures.verify_standard(
-                settings.standard_webhook_secrets, webhook.header("webhook-id"),
-                webhook.header("webhook-timestamp"), webhook.header("webhook-signature"),
-                webhook.body, settings.webhook_tolerance_seconds, now=self.clock(),
-            )
-            return "standard"
-        token = self._supplied_token(webhook)
-        if webhook.header(ZOHO_SIGNATURE) is not None:
-            if not settings.webhook_secrets:
-                raise SignatureError("Zoho webhook signatures are not enabled here "
-                                     "(TDS_WEBHOOK_SECRET is not set).")
-            signatures.verify_zoho(settings.webhook_secrets, webhook.header(ZOHO_SIGNATURE),
-                                   signed_body, [*webhook.query, *form_pairs])
-            if token is not None:  # both sent: the token must be right as well
-                signatures.verify_token(settings.webhook_token, token)
-            return "zoho"
-        if settings.webhook_token and token is not None:
-            signatures.verify_token(settings.webhook_token, token)
-            return "token"
-        raise SignatureError("The webhook carries no signature; configure a secret (or token) "
-                             "in Zoho's webhook settings.")
-
-    def _supplied_token(self, webhook: IncomingWebhook) -> str | None:
-        name = self.settings.webhook_token_param
-        if not (self.settings.webhook_token and name):
-            return None
-        for key, value in webhook.query:
-            if key == name:
-                return value
-        return webhook.header(name)
-
-    # -- store ----------------------------------------------------------
     def store(self, engine: Engine, webhook: IncomingWebhook) -> Receipt:
-        """Verify, validate and insert the event, committed before this returns.
+        """Parse, verify, validate and insert the event, committed before this returns.
 
         The one exception to "take a session, do not commit": a webhook is a
         single-row insert on the receiver's hot path, run on the driver in a
         transaction of its own (see :mod:`tds.db.driver_insert`).
 
-        Raises a :class:`WebhookError` subclass or :class:`SignatureError`
-        for a webhook to refuse. A duplicate (same ``webhook-id``, or the
-        same entity and canonical record) returns the existing event's id:
-        the UNIQUE dedup key decides, so concurrent copies store one row.
+        Raises a :class:`WebhookError` subclass or :class:`SignatureError` for a
+        webhook to refuse. A duplicate (same ``webhook-id``, or the same entity and
+        canonical record) returns the existing event's id: the UNIQUE dedup key
+        decides, so concurrent copies store one row.
         """
-        spec = spec_for(webhook.entity)
+        entity = webhook.entity
         parsed = parse_body(webhook.content_type, webhook.body)
-        scheme = self.authenticate(webhook, parsed.form_pairs, parsed.signed_body)
-        record = validate_record(spec, parsed.document)
-        organization_id = record.organization_id or self._query_organization(webhook)
-        dedup_key = self.dedup_key(spec, webhook, record)
+        scheme = self.policy.verify(webhook.headers, webhook.query, parsed.form_pairs,
+                                    webhook.body, parsed.signed_body, now=self.clock())
+        record = validate_record(entity, parsed.document)
+        dedup_key = self.dedup_key(webhook, record)
         values = {
-            "entity": spec.name, "zoho_id": record.zoho_id, "organization_id": organization_id,
+            "entity": entity.name, "zoho_id": record.zoho_id,
+            "organization_id": record.organization_id or self._query_organization(webhook),
             "dedup_key": dedup_key, "signature_scheme": scheme,
-            "content_type": (webhook.content_type or "")[:128],
-            "raw_body": webhook.body.decode("utf-8"),
-            "headers": stored_headers(webhook.headers, self._secret_names()),
+            "content_type": (webhook.content_type or "")[:128], "raw_body": parsed.text,
+            "headers": stored_headers(webhook.headers,
+                                      SECRET_HEADERS | self.policy.secret_headers()),
             "payload": record.record, "last_modified_time": record.last_modified_time,
             "correlation_id": webhook.correlation_id[:64], "status": InboxStatus.RECEIVED.value,
             "attempts": 0, "received_at": self._now(),
         }
-        event_id = _insert_new(engine, values)
-        if event_id is None:  # the dedup key exists: a replay, or a concurrent copy won
-            with engine.connect() as connection:
-                event_id = connection.scalar(
-                    select(_INBOX.c.id).where(_INBOX.c.dedup_key == dedup_key))
-            if event_id is None:
-                raise RuntimeError(f"inbox event {dedup_key} conflicted but cannot be found")
-            return Receipt(event_id, spec, record.zoho_id, scheme, duplicate=True)
-        return Receipt(event_id, spec, record.zoho_id, scheme, duplicate=False)
+        event_id = _inbox_insert(engine.dialect)(engine, values)
+        if event_id is not None:
+            return Receipt(int(event_id), entity, record.zoho_id, scheme, duplicate=False)
+        # The dedup key exists: a replay, or a concurrent copy won.
+        with engine.connect() as connection:
+            event_id = connection.scalar(select(_INBOX.c.id).where(
+                _INBOX.c.dedup_key == dedup_key))
+        if event_id is None:
+            raise RuntimeError(f"inbox event {dedup_key} conflicted but cannot be found")
+        return Receipt(int(event_id), entity, record.zoho_id, scheme, duplicate=True)
 
-    def dedup_key(self, spec: EntitySpec, webhook: IncomingWebhook,
-                  record: WebhookRecord) -> str:
+    @staticmethod
+    def dedup_key(webhook: IncomingWebhook, record: WebhookRecord) -> str:
         """``webhook-id`` when sent, else sha256 of the entity and canonical record."""
-        message_id = webhook.header("webhook-id")
+        message_id = webhook.headers.get("webhook-id")
         if message_id:
             if SANE_ID.fullmatch(message_id):
                 return f"wh:{message_id}"
             return "wh-sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
-        return "sha256:" + record.dedup_digest(spec.name)
+        return "sha256:" + record.dedup_digest(webhook.entity.name)
 
-    def _query_organization(self, webhook: IncomingWebhook) -> str | None:
+    @staticmethod
+    def _query_organization(webhook: IncomingWebhook) -> str | None:
         for key, value in webhook.query:
             if key == "organization_id":
-                if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", value):
-                    raise InvalidPayloadError("The organization_id query parameter is not a Zoho "
-                                         "organization id.")
-                return value
+                return organization_id(value)
         return None
-
-    def _secret_names(self) -> frozenset[str]:
-        token_header = self.settings.webhook_token_param.lower()
-        return SECRET_HEADERS | {token_header} if token_header else SECRET_HEADERS
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    # -- enqueue --------------------------------------------------------
-    def dispatch(self, session: Session, event_id: int, spec: EntitySpec,
+    # -- publish --------------------------------------------------------
+    def dispatch(self, session: Session, event_id: int, entity: Entity,
                  enqueue: Enqueue) -> bool:
         """Publish the event's task and mark it ``queued``; False if the broker refused.
 
@@ -258,7 +196,7 @@ class ProcessorService:
         flush: it holds only marks that are safe to lose.
         """
         try:
-            enqueue(spec.event_task, [event_id], spec.queue)
+            enqueue(entity.event_task, [event_id], entity.queue)
         except Exception as error:  # noqa: BLE001 - any publish failure: the sweeper retries.
             log.warning("broker refused the event; the sweeper will enqueue it",
                         extra={"event_id": event_id, "error": _short(error)})
@@ -271,7 +209,7 @@ class ProcessorService:
 
     def sweep(self, session: Session, enqueue: Enqueue, now: datetime | None = None,
               limit: int = SWEEP_BATCH) -> int:
-        """Enqueue events left ``received`` longer than the grace period; how many were.
+        """Publish events left ``received`` longer than the grace period; how many were.
 
         Stops at the first refused publish (the broker is down: the next
         sweep tries again). On Postgres the rows are locked with SKIP LOCKED
@@ -284,11 +222,11 @@ class ProcessorService:
             .order_by(InboxEvent.id).limit(limit).with_for_update(skip_locked=True)
         ).all()
         enqueued = 0
-        for event_id, entity in rows:
-            spec = BY_NAME.get(entity)
-            if spec is None:
+        for event_id, name in rows:
+            entity = BY_NAME.get(name)
+            if entity is None:
                 continue
-            if not self.dispatch(session, event_id, spec, enqueue):
+            if not self.dispatch(session, event_id, entity, enqueue):
                 break
             enqueued += 1
         if rows:
@@ -296,20 +234,12 @@ class ProcessorService:
         return enqueued
 
 
-def _insert_new(engine: Engine, values: dict[str, Any]) -> int | None:
-    """Insert an inbox row unless its dedup key exists; the new id, or None.
-
-    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on both dialects: on
-    Postgres a concurrent copy waits for the first to commit, then inserts
-    nothing, so the UNIQUE index alone decides.
-    """
-    event_id = _inbox_insert(engine.dialect)(engine, values)
-    return None if event_id is None else int(event_id)
-
-
 @cache
 def _inbox_insert(dialect: Dialect) -> DriverInsert:
-    """The inbox insert rendered for `dialect`, once."""
+    """``INSERT ... ON CONFLICT (dedup_key) DO NOTHING RETURNING id`` for `dialect`, once.
+
+    On Postgres a concurrent copy waits for the first to commit, then inserts
+    nothing, so the UNIQUE index alone decides."""
     return DriverInsert(_INBOX, _STORED_COLUMNS, "dedup_key", "id", dialect)
 
 

@@ -22,15 +22,16 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
 
-from tds.entities import EntitySpec
+from tds.entities import Entity
 from tds.errors import TDSError
+from tds.mapping import parse_zoho_time
 
 JSON_TYPES = ("application/json",)
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -57,6 +58,7 @@ class UnsupportedContentTypeError(WebhookError):
 class ParsedBody:
     """A body read into JSON data, plus the form pairs Zoho's signature covers."""
 
+    text: str  # the body, decoded once
     document: Any
     form_pairs: tuple[tuple[str, str], ...]
     signed_body: bytes  # the JSON part of Zoho's signed string (empty for forms)
@@ -95,15 +97,15 @@ def parse_body(content_type: str | None, body: bytes) -> ParsedBody:
         raise InvalidPayloadError("The body is empty; send the record as JSON.")
     text = _utf8(body)
     if is_json:
-        return ParsedBody(loads(text), (), body)
+        return ParsedBody(text, loads(text), (), body)
     pairs = tuple(_form_pairs(text))
     _check_strings(pairs)
     fields_by_name = dict(pairs)
     if len(fields_by_name) != len(pairs):
         raise InvalidPayloadError("A form field appears more than once; send each field once.")
     if FORM_JSON_FIELD in fields_by_name:
-        return ParsedBody(loads(fields_by_name[FORM_JSON_FIELD]), pairs, b"")
-    return ParsedBody(fields_by_name, pairs, b"")
+        return ParsedBody(text, loads(fields_by_name[FORM_JSON_FIELD]), pairs, b"")
+    return ParsedBody(text, fields_by_name, pairs, b"")
 
 
 def _utf8(body: bytes) -> str:
@@ -184,6 +186,7 @@ def _check_text(text: str) -> None:
 class ZohoId(fields.Field[str]):
     """A Zoho id: digits (as a string or a number) or a short token of letters and digits."""
 
+    pattern = ID_PATTERN
     default_error_messages = {  # noqa: RUF012 - marshmallow's own declaration style.
         "invalid": "Must be a Zoho id: 1-64 letters, digits, '-' or '_' (a string or a number).",
     }
@@ -193,22 +196,16 @@ class ZohoId(fields.Field[str]):
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise self.make_error("invalid")
         text = str(value).strip() if isinstance(value, str) or value >= 0 else ""
-        if not ID_PATTERN.fullmatch(text):
+        if not self.pattern.fullmatch(text):
             raise self.make_error("invalid")
         return text
 
 
 class OrganizationId(ZohoId):
+    pattern = ORGANIZATION_PATTERN
     default_error_messages = {  # noqa: RUF012 - marshmallow's own declaration style.
-        "invalid": "Must be a Zoho organization id: 1-32 letters or digits.",
+        "invalid": "Must be a Zoho organization id: 1-32 letters, digits, '-' or '_'.",
     }
-
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if not ORGANIZATION_PATTERN.fullmatch(text):
-            raise self.make_error("invalid")
-        return text
 
 
 class ZohoDateTime(fields.Field[datetime | None]):
@@ -220,22 +217,20 @@ class ZohoDateTime(fields.Field[datetime | None]):
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
                      **kwargs: Any) -> datetime | None:
-        if value == "":
-            return None
         if not isinstance(value, str) or len(value) > 40:
             raise self.make_error("invalid")
-        return parse_zoho_datetime(value, self.make_error("invalid"))
+        try:
+            return parse_zoho_time(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
 
 
-def parse_zoho_datetime(value: str, error: Exception | None = None) -> datetime:
-    """Parse Zoho's timestamp into an aware UTC datetime (no offset means UTC)."""
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise error or ValueError(f"{value!r} is not a Zoho date-time.") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+def organization_id(value: str) -> str:
+    """`value` if it is a Zoho organization id; :class:`InvalidPayloadError` otherwise."""
+    if not ORGANIZATION_PATTERN.fullmatch(value):
+        raise InvalidPayloadError("The organization_id is not a Zoho organization id "
+                                  "(1-32 letters, digits, '-' or '_').")
+    return value
 
 
 class RecordSchema(Schema):
@@ -254,56 +249,33 @@ class RecordSchema(Schema):
                                   field_name=" or ".join(self.id_fields))
 
 
-def id_fields(spec: EntitySpec) -> tuple[str, ...]:
-    """The id fields a webhook of `spec` may carry, preferred first."""
-    return tuple(dict.fromkeys(name for name in (spec.event_id_field, spec.id_field) if name))
-
-
-def wrapper_keys(spec: EntitySpec) -> tuple[str, ...]:
-    """The keys a webhook of `spec` may wrap its record in."""
-    return tuple(dict.fromkeys(key for key in (spec.event_key, spec.single_key) if key))
-
-
 @cache
-def record_schema(spec: EntitySpec) -> Schema:
-    """The marshmallow schema for one entity, built from its registry entry."""
-    names = id_fields(spec)
+def record_schema(entity: Entity) -> Schema:
+    """The marshmallow schema for one entity, built from its declaration."""
+    names = entity.id_fields
     declared: dict[str, Any] = {
         f"id_{index}": ZohoId(data_key=name) for index, name in enumerate(names)
     }
     declared["id_fields"] = names
     declared["last_modified_time"] = ZohoDateTime(load_default=None, allow_none=True,
-                                                  data_key=spec.modified_field)
-    schema_class = type(f"{spec.name.title().replace('_', '')}RecordSchema", (RecordSchema,),
-                        declared)
+                                                  data_key=entity.modified_field)
+    schema_class = type(f"{type(entity).__name__}RecordSchema", (RecordSchema,), declared)
     return schema_class()  # type: ignore[no-any-return]
 
 
-def unwrap(spec: EntitySpec, document: Any) -> dict[str, Any]:
-    """The record inside `document`: ``{"<single_key>": {...}}`` or a bare object."""
+def validate_record(entity: Entity, document: Any) -> WebhookRecord:
+    """Validate one entity record; :class:`InvalidPayloadError` says which field is wrong."""
     if not isinstance(document, dict):
         raise InvalidPayloadError(f"Expected a JSON object, got {_json_kind(document)}.")
-    if any(name in document for name in id_fields(spec)):
-        return document
-    for key in wrapper_keys(spec):
-        if key in document:
-            inner = document[key]
-            if not isinstance(inner, dict):
-                raise InvalidPayloadError(f"{key!r} must be a JSON object, got "
-                                          f"{_json_kind(inner)}.")
-            return inner
-    return document
-
-
-def validate_record(spec: EntitySpec, document: Any) -> WebhookRecord:
-    """Validate one entity record; :class:`InvalidPayloadError` says which field is wrong."""
-    record = unwrap(spec, document)
+    record = entity.unwrap(document)
+    if not isinstance(record, dict):
+        raise InvalidPayloadError(f"The record must be a JSON object, got {_json_kind(record)}.")
     try:
-        loaded = record_schema(spec).load(record)
+        loaded = record_schema(entity).load(record)
     except ValidationError as error:
-        raise InvalidPayloadError(f"The {spec.webhook} record is invalid: "
+        raise InvalidPayloadError(f"The {entity.webhook} record is invalid: "
                                   f"{_describe(error.messages)}") from None
-    zoho_id = next(loaded[f"id_{index}"] for index in range(len(id_fields(spec)))
+    zoho_id = next(loaded[f"id_{index}"] for index in range(len(entity.id_fields))
                    if loaded.get(f"id_{index}"))
     return WebhookRecord(zoho_id, loaded["last_modified_time"], loaded["organization_id"],
                          record)
