@@ -1,9 +1,9 @@
-"""Celery settings, built from the one TDS settings object.
+"""Celery's settings, built from the one TDS settings object.
 
 :func:`celery_settings` turns a :class:`tds.config.Settings` into Celery's
-configuration; the module-level names are the same for the environment's
-settings, so ``config_from_object("celeryconfig")`` also works. The
-environment is still read in exactly one place, `tds/config.py`.
+configuration for :func:`workers.app.create_celery` (and the receiver's
+producer-only app). Nothing here runs at import: the environment is read in
+exactly one place, `tds/config.py`, when a process starts.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from kombu import Queue
 
-from tds.config import Settings, load_settings
+from tds.config import Settings
 from tds.entities import ALL_QUEUES, ENTITIES, MAINTENANCE_QUEUE, ORDERS_QUEUE
 
 
@@ -39,11 +39,8 @@ def celery_settings(settings: Settings) -> dict[str, Any]:
         "task_queues": [Queue(name, routing_key=name) for name in ALL_QUEUES],
         "task_default_queue": MAINTENANCE_QUEUE,
         "task_routes": {
-            **{f"{spec.queue}.*": {"queue": spec.queue} for spec in ENTITIES},
+            **{f"{entity.queue}.*": {"queue": entity.queue} for entity in ENTITIES},
             "tds.orders.*": {"queue": ORDERS_QUEUE},
             "tds.maintenance.*": {"queue": MAINTENANCE_QUEUE},
         },
     }
-
-
-globals().update(celery_settings(load_settings()))

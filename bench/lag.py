@@ -85,7 +85,7 @@ def run(args: argparse.Namespace, url: str) -> None:
              "webhooks_app.factory:create_app()"], env=env, stdout=log, stderr=log,
             start_new_session=True))
         processes.append(subprocess.Popen(
-            [str(BIN / "celery"), "-A", "workers.app", "worker", "-Q", ",".join(ALL_QUEUES),
+            [str(BIN / "celery"), "-A", "workers.make_celery", "worker", "-Q", ",".join(ALL_QUEUES),
              "--pool", args.pool, "-c", str(args.concurrency), "--without-gossip",
              "--without-mingle", "-l", "warning"], env=env, stdout=log, stderr=log,
             start_new_session=True))

@@ -1,4 +1,8 @@
-"""The Flask receiver: health, webhooks and the consumer API, all thin."""
+"""The Flask receiver: the webhook route and the health checks, both thin over `tds`.
+
+:func:`create_app` is the application factory (gunicorn:
+``'webhooks_app:create_app()'``).
+"""
 
 from webhooks_app.factory import create_app
 

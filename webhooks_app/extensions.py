@@ -1,4 +1,4 @@
-"""What the receiver's views share: settings, database and the broker."""
+"""What the receiver's views share: settings, database, publisher and broker."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from kombu import Connection
 
 from tds.config import Settings
 from tds.db.session import Database
+from tds.inbox import Enqueue
 
 
 @dataclass
@@ -18,13 +19,14 @@ class TDSExtension:
 
     settings: Settings
     database: Database
+    publisher: Enqueue
     _broker: Connection | None = field(default=None, repr=False)
 
     def init_app(self, app: Flask) -> None:
         app.extensions["tds"] = self
 
     def broker_connection(self) -> Any:
-        """A kombu connection to the broker, made on first use."""
+        """A kombu connection to the broker, made on first use (for readiness checks)."""
         if self._broker is None:
             self._broker = Connection(
                 self.settings.broker_url,

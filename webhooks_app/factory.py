@@ -10,14 +10,16 @@ from werkzeug.exceptions import HTTPException
 
 from tds.config import Settings, load_settings
 from tds.db.session import Database
+from tds.inbox import Enqueue
 from tds.logs import configure_logging
 from webhooks_app import health, webhooks
 from webhooks_app.extensions import TDSExtension
-from webhooks_app.producer import celery_producer, install_producer
+from workers.publish import producer_app
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
-    """Build the receiver; tests pass their own settings and database."""
+def create_app(settings: Settings | None = None, database: Database | None = None,
+               publisher: Enqueue | None = None) -> Flask:
+    """Build the receiver; tests pass their own settings, database and publisher."""
     settings = settings or load_settings()
     if not settings.testing:
         configure_logging(settings.log_level, settings.log_json)
@@ -25,11 +27,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
     # No ping per checkout: the webhook view retries a store on a dropped connection.
     database = database or Database(settings.database_url, pool_pre_ping=False)
-    TDSExtension(settings, database).init_app(app)
+    TDSExtension(settings, database, publisher or producer_app(settings)).init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(webhooks.blueprint)
     app.register_error_handler(HTTPException, _json_error)
-    install_producer(app, celery_producer(settings))
     if not settings.testing:
         # Everything loaded so far (Flask, SQLAlchemy, Celery, kombu) lives as long as the
         # process. Frozen, a full collection no longer walks it: unfrozen, one took about

@@ -20,20 +20,21 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from tds.inbox import (
     IncomingWebhook,
-    InvalidPayloadError,
     ProcessorService,
     Receipt,
-    SignatureError,
     UnknownEntityError,
-    UnsupportedContentTypeError,
-    WebhookError,
+    entity_for,
     sane_correlation_id,
-    spec_for,
 )
 from tds.logs import correlated, new_correlation_id
-from tds.webhook_payloads import parse_query
+from tds.signatures import SignatureError
+from tds.webhook_payloads import (
+    InvalidPayloadError,
+    UnsupportedContentTypeError,
+    WebhookError,
+    parse_query,
+)
 from webhooks_app.extensions import tds_ext
-from webhooks_app.producer import producer
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/api/zoho/webhooks")
 audit = logging.getLogger("tds.webhooks")
@@ -90,13 +91,13 @@ def receive(entity: str) -> Response:
 def _answer(entity: str, correlation_id: str) -> Answer:
     ext = tds_ext()
     try:
-        spec_for(entity)
+        known = entity_for(entity)
         if request.method not in ACCEPTED_METHODS:
             return Answer(405, _error("method_not_allowed", f"{request.method} is not accepted "
                                       "here; Zoho webhooks must use POST or PUT."),
                           "method_not_allowed", headers={"Allow": ", ".join(ACCEPTED_METHODS)})
         webhook = IncomingWebhook(
-            entity=entity, body=_read_body(ext.settings.webhook_max_bytes),
+            entity=known, body=_read_body(ext.settings.webhook_max_bytes),
             content_type=request.headers.get("Content-Type"),
             query=parse_query(request.query_string),
             headers={name.lower(): value for name, value in request.headers.items()},
@@ -154,7 +155,8 @@ def _dispatch(service: ProcessorService, receipt: Receipt) -> bool:
     """Enqueue a stored event; any failure leaves it for the sweeper."""
     try:
         with tds_ext().database.session() as session:
-            return service.dispatch(session, receipt.event_id, receipt.spec, producer())
+            return service.dispatch(session, receipt.event_id, receipt.entity,
+                                    tds_ext().publisher)
     except SQLAlchemyError as error:
         audit.warning("could not mark the event queued; the sweeper will see to it",
                       extra={"error": f"{type(error).__name__}: {str(error)[:200]}"})

@@ -1,1 +1,1 @@
-"""The Celery side of TDS: the app, thin tasks and the beat schedule."""
+"""The Celery side of TDS: the app factory, thin tasks, the publisher and the beat schedule."""

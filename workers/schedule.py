@@ -8,8 +8,7 @@ from celery.schedules import crontab
 
 from tds.config import Settings
 from tds.entities import ENTITIES, MAINTENANCE_QUEUE
-
-SWEEP_INBOX_TASK = "tds.maintenance.sweep_inbox"  # the receiver's sweeper (workers/sweeper.py)
+from workers import names
 
 
 def _every(task: str, seconds: int, args: list[Any] | None = None) -> dict[str, Any]:
@@ -22,18 +21,17 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """Incremental syncs (inventory often), the nightly reconcile, the inbox sweeper,
     the ledger dispatcher and the cleanup."""
     schedule: dict[str, dict[str, Any]] = {}
-    for spec in ENTITIES:
-        interval = (settings.inventory_sync_interval_seconds if spec.inventory
+    for entity in ENTITIES:
+        interval = (settings.inventory_sync_interval_seconds if entity.inventory
                     else settings.entity_sync_interval_seconds)
-        schedule[f"sync-incremental-{spec.name}"] = _every(
-            "tds.maintenance.sync_incremental", interval, [spec.name])
-        schedule[f"reconcile-{spec.name}"] = {
-            "task": "tds.maintenance.reconcile", "args": [spec.name],
+        schedule[f"sync-incremental-{entity.name}"] = _every(
+            names.SYNC_INCREMENTAL, interval, [entity.name])
+        schedule[f"reconcile-{entity.name}"] = {
+            "task": names.RECONCILE, "args": [entity.name],
             "schedule": crontab(minute=0, hour=settings.reconcile_hour_utc),
             "options": {"queue": MAINTENANCE_QUEUE},
         }
-    schedule["sweep-inbox"] = _every(SWEEP_INBOX_TASK, settings.sweeper_interval_seconds)
-    schedule["dispatch-due"] = _every("tds.maintenance.dispatch_due",
-                                      settings.sweeper_interval_seconds)
-    schedule["cleanup"] = _every("tds.maintenance.cleanup", settings.cleanup_interval_seconds)
+    schedule["sweep-inbox"] = _every(names.SWEEP_INBOX, settings.sweeper_interval_seconds)
+    schedule["dispatch-due"] = _every(names.DISPATCH_DUE, settings.sweeper_interval_seconds)
+    schedule["cleanup"] = _every(names.CLEANUP, settings.cleanup_interval_seconds)
     return schedule

@@ -1,31 +1,31 @@
-"""The receiver's side of the broker: publish an inbox event's task, failing fast.
+"""Publishing tasks: the one publisher the receiver, the sweeper and the dispatcher use.
 
-:class:`CeleryEnqueue` implements :class:`tds.inbox.Enqueue` over a Celery
-app's ``send_task``. Publishing retries once, briefly: a broker that is
-down must not hold a webhook answer (the event is already stored, and
-the sweeper enqueues it later).
+:class:`Publisher` implements :class:`tds.inbox.Enqueue` over a Celery app's
+pooled producers with one short retry policy: a broker that is down must
+fail a publish fast (the event is already stored; the sweeper or the next
+dispatch publishes it later). :func:`producer_app` builds the receiver's
+producer-only Celery app.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
-from flask import Flask, current_app
+from celery import Celery
 from kombu.transport import redis as kombu_redis
 
+from celeryconfig import celery_settings
 from tds.config import Settings
-from tds.inbox import Enqueue
 
 # One quick retry covers a dropped pooled connection; a down broker fails in well under 1 s.
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.0, "interval_step": 0.2,
                         "interval_max": 0.2}
 REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 5}
-EXTENSION_KEY = "tds_producer"
 
 
-class CeleryEnqueue:
-    """Publishes tasks over a Celery app's pooled producers with a short retry policy.
+class Publisher:
+    """Publishes tasks over a Celery app's pooled producers with the short retry policy.
 
     What ``send_task`` works out on every call (the route, the queue's
     exchange) is resolved once per task and queue; a call only builds the
@@ -36,7 +36,7 @@ class CeleryEnqueue:
     reads; wrong on AMQP, where a message for an undeclared queue is dropped.
     """
 
-    def __init__(self, celery: Any, declare_queues: bool = True) -> None:
+    def __init__(self, celery: Celery, declare_queues: bool = True) -> None:
         self.celery = celery
         self._routes: dict[tuple[str, str], dict[str, Any]] = {}
         self._declare: list[Any] | None = None if declare_queues else []
@@ -52,13 +52,13 @@ class CeleryEnqueue:
             str(uuid.uuid4()), task_name, args, {}, argsrepr=repr(args), kwargsrepr="{}",
             reply_to=self.celery.thread_oid, ignore_result=None,
             create_sent_event=self.celery.conf.task_send_sent_event)
-        with self.celery.producer_or_acquire() as publisher:
-            amqp.send_task_message(publisher, task_name, message, retry=True,
+        with self.celery.producer_or_acquire() as producer:
+            amqp.send_task_message(producer, task_name, message, retry=True,
                                    retry_policy=PUBLISH_RETRY_POLICY, declare=self._declare,
                                    **route)
 
 
-class _SharedClientChannel(kombu_redis.Channel):  # type: ignore[misc]  # kombu is untyped
+class _SharedClientChannel(kombu_redis.Channel):
     """kombu's Redis channel, publishing through one client instead of one per message.
 
     kombu builds a new redis-py client (its command table included) for
@@ -76,19 +76,15 @@ class _SharedClientChannel(kombu_redis.Channel):  # type: ignore[misc]  # kombu 
         return self._publish_client
 
 
-class SharedClientTransport(kombu_redis.Transport):  # type: ignore[misc]  # kombu is untyped
+class SharedClientTransport(kombu_redis.Transport):
     """kombu's Redis transport with :class:`_SharedClientChannel`."""
 
     Channel = _SharedClientChannel
 
 
-def celery_producer(settings: Settings) -> CeleryEnqueue:
-    """A producer-only Celery app for `settings` (no tasks imported, results off)."""
-    from celery import Celery
-
-    from celeryconfig import celery_settings
-
-    celery = Celery("tds-webhooks", set_as_current=False)
+def producer_app(settings: Settings) -> Publisher:
+    """A publisher over a producer-only Celery app for `settings` (no tasks, no results)."""
+    celery = Celery("tds-producer", set_as_current=False)
     config = celery_settings(settings)
     redis_broker = settings.broker_url.startswith(("redis", "rediss"))
     if redis_broker:
@@ -99,14 +95,4 @@ def celery_producer(settings: Settings) -> CeleryEnqueue:
     # A second publish per webhook only for Flower's "sent" state; queue depth shows backlog.
     config["task_send_sent_event"] = False
     celery.conf.update(config)
-    return CeleryEnqueue(celery, declare_queues=not redis_broker)
-
-
-def install_producer(app: Flask, enqueue: Enqueue) -> None:
-    """Use `enqueue` for this app's webhooks (tests install one on a chosen broker)."""
-    app.extensions[EXTENSION_KEY] = enqueue
-
-
-def producer() -> Enqueue:
-    """The current app's producer (:func:`webhooks_app.create_app` installs one)."""
-    return cast(Enqueue, current_app.extensions[EXTENSION_KEY])
+    return Publisher(celery, declare_queues=not redis_broker)
