@@ -10,7 +10,7 @@ import requests
 
 from tds.sandbox import SandboxServer
 from tds.sandbox.clock import parse_time
-from tests.sandbox.conftest import Books
+from tests.fixtures.sandbox import Books
 
 
 def test_unknown_token_is_401_code_14(sandbox: SandboxServer) -> None:

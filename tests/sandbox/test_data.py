@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from tds.sandbox import SandboxServer
 from tds.sandbox.documents import generate_all
-from tests.sandbox.conftest import SMALL, Books
+from tests.fixtures.sandbox import SMALL, Books
 
 
 def test_same_seed_same_data() -> None:

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tds.sandbox import SandboxServer
-from tests.sandbox.conftest import Books
+from tests.fixtures.sandbox import Books
 
 
 def test_per_minute_limit_answers_429_with_headers(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import requests
 
 from tds.sandbox import SandboxServer
-from tests.sandbox.conftest import Books, token_params
+from tests.fixtures.sandbox import Books, token_params
 
 
 def grant(server: SandboxServer, **overrides: str) -> requests.Response:

@@ -20,7 +20,7 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 
 from tds.sandbox import SandboxServer
-from tests.sandbox.conftest import Books
+from tests.fixtures.sandbox import Books
 
 # Zoho's documents live in the shared folder beside the checkout; CI lays it there.
 SPEC_DIR = Path(os.environ.get(

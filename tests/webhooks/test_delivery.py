@@ -23,16 +23,12 @@ from tds.config import Settings
 from tds.db.models import InboxStatus
 from tds.db.session import Database
 from tds.inbox import ProcessorService
-from tests.conftest import empty_tables, make_settings
-from tests.webhooks.conftest import PRODUCTS, events, item, post_zoho, zoho_headers
+from tests.fixtures.receiver import PRODUCTS, item, post_zoho, stored_events, zoho_headers
+from tests.fixtures.services import empty_tables, make_settings
 from webhooks_app import create_app
-from webhooks_app.producer import (
-    CeleryEnqueue,
-    SharedClientTransport,
-    celery_producer,
-    install_producer,
-)
+from workers import names
 from workers.app import create_celery
+from workers.publish import Publisher, SharedClientTransport, producer_app
 
 pytestmark = pytest.mark.redis
 DOWN_BROKER = "redis://127.0.0.1:1/0"
@@ -48,9 +44,9 @@ def broker(redis_url: str) -> Iterator[redis.Redis]:
     client.close()
 
 
-def producer_for(settings: Settings, broker_url: str) -> CeleryEnqueue:
-    """The receiver's own producer (shared-client Redis transport, short timeouts)."""
-    return celery_producer(settings.with_overrides(broker_url=broker_url))
+def producer_for(settings: Settings, broker_url: str) -> Publisher:
+    """The receiver's own publisher (shared-client Redis transport, short timeouts)."""
+    return producer_app(settings.with_overrides(broker_url=broker_url))
 
 
 def queued_event_ids(broker: redis.Redis) -> list[Any]:
@@ -63,8 +59,7 @@ def queued_event_ids(broker: redis.Redis) -> list[Any]:
 def server(postgres_url: str, tmp_path: Path, redis_url: str) -> Iterator[BaseWSGIServer]:
     settings = make_settings(postgres_url, tmp_path)
     database = Database(postgres_url, pool_size=20, max_overflow=40)
-    app = create_app(settings, database)
-    install_producer(app, producer_for(settings, redis_url))
+    app = create_app(settings, database, producer_for(settings, redis_url))
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -103,7 +98,7 @@ def test_fifty_concurrent_identical_posts_store_one_event_and_one_message(
     assert sorted(statuses) == [200] * 49 + [202]
     assert len({answer["event_id"] for answer in answers}) == 1
     database = Database(postgres_url)
-    [event] = events(database)
+    [event] = stored_events(database)
     database.dispose()
     assert event.status == InboxStatus.QUEUED
     assert broker.llen(QUEUE_KEY) == 1
@@ -125,12 +120,11 @@ def test_the_receivers_producer_publishes_every_message_through_one_client(
 
 def test_a_down_broker_leaves_the_event_received_then_the_sweeper_delivers(
         settings: Settings, database: Database, broker: redis.Redis, redis_url: str) -> None:
-    app = create_app(settings, database)
-    install_producer(app, producer_for(settings, DOWN_BROKER))
+    app = create_app(settings, database, producer_for(settings, DOWN_BROKER))
     answer = post_zoho(app.test_client(), item("5151"))
     assert answer.status_code == 202
     assert answer.get_json()["queued"] is False
-    [event] = events(database)
+    [event] = stored_events(database)
     assert event.status == InboxStatus.RECEIVED
     assert event.error
     assert "enqueue failed" in event.error
@@ -141,10 +135,10 @@ def test_a_down_broker_leaves_the_event_received_then_the_sweeper_delivers(
         assert service.sweep(session, producer_for(settings, redis_url)) == 0
     with database.session() as session:  # broker still down: nothing moves
         assert service.sweep(session, producer_for(settings, DOWN_BROKER), now=later) == 0
-    assert events(database)[0].status == InboxStatus.RECEIVED
+    assert stored_events(database)[0].status == InboxStatus.RECEIVED
     with database.session() as session:  # broker back
         assert service.sweep(session, producer_for(settings, redis_url), now=later) == 1
-    [event] = events(database)
+    [event] = stored_events(database)
     assert (event.status, event.error) == (InboxStatus.QUEUED, None)
     assert event.queued_at is not None
     assert queued_event_ids(broker) == [event.id]
@@ -154,31 +148,22 @@ def test_a_down_broker_leaves_the_event_received_then_the_sweeper_delivers(
 
 
 def test_the_sweep_task_delivers_on_a_real_broker(
-        settings: Settings, database: Database, broker: redis.Redis, redis_url: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    import workers.app
-    from workers.sweeper import SWEEP_TASK
-
-    app = create_app(settings, database)
-    install_producer(app, producer_for(settings, DOWN_BROKER))
+        settings: Settings, database: Database, broker: redis.Redis, redis_url: str) -> None:
+    app = create_app(settings, database, producer_for(settings, DOWN_BROKER))
     assert post_zoho(app.test_client(), item("6161")).status_code == 202
-    assert events(database)[0].status == InboxStatus.RECEIVED
+    assert stored_events(database)[0].status == InboxStatus.RECEIVED
 
-    task_settings = settings.with_overrides(broker_url=redis_url, sweeper_grace_seconds=0)
-    monkeypatch.setitem(workers.app._state, "settings", task_settings)
-    monkeypatch.setitem(workers.app._state, "database", database)
-    celery = create_celery(task_settings)
-    result = celery.tasks[SWEEP_TASK].apply()
+    celery = create_celery(settings.with_overrides(broker_url=redis_url,
+                                                   sweeper_grace_seconds=0))
+    result = celery.tasks[names.SWEEP_INBOX].apply()
     assert result.get() == 1
-    [event] = events(database)
+    [event] = stored_events(database)
     assert event.status == InboxStatus.QUEUED
     assert queued_event_ids(broker) == [event.id]
 
 
 def test_a_worker_that_finished_first_is_not_marked_queued(settings: Settings,
                                                            database: Database) -> None:
-    app = create_app(settings, database)
-
     def fast_worker(task_name: str, args: list[Any], queue: str) -> None:
         assert (task_name, queue) == ("tds.products.apply_event", "tds.products")
         with database.session() as session:
@@ -188,6 +173,6 @@ def test_a_worker_that_finished_first_is_not_marked_queued(settings: Settings,
             session.execute(update(InboxEvent).where(InboxEvent.id == args[0])
                             .values(status=InboxStatus.PROCESSED))
 
-    install_producer(app, fast_worker)
+    app = create_app(settings, database, fast_worker)
     assert post_zoho(app.test_client(), item("7171")).status_code == 202
-    assert events(database)[0].status == InboxStatus.PROCESSED
+    assert stored_events(database)[0].status == InboxStatus.PROCESSED

@@ -12,11 +12,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from tds.db.session import Database
-from tests.webhooks.conftest import (
+from tests.fixtures.receiver import (
     PRODUCTS,
-    events,
     item,
     standard_headers,
+    stored_events,
     zoho_headers,
 )
 
@@ -160,17 +160,17 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_hostile_input(client: FlaskClient, database: Database, case: Case) -> None:
+def test_hostile_input(receiver: FlaskClient, database: Database, case: Case) -> None:
     method, _, path = case.method.partition(" ")
     path = (path or PRODUCTS) + (f"?{case.query}" if case.query else "")
-    answer = client.open(path, method=method, data=case.body,
+    answer = receiver.open(path, method=method, data=case.body,
                          headers={**case.sign(case.body), **case.headers},
                          environ_overrides=case.environ)
     assert answer.status_code == case.status, answer.get_data()[:300]
     assert answer.is_json
     assert answer.get_json()["message"]
     assert "Set-Cookie" not in answer.headers
-    stored = events(database)
+    stored = stored_events(database)
     assert len(stored) == case.stored
     if case.stored:
         assert json.loads(stored[0].raw_body) == json.loads(case.body)
@@ -182,18 +182,18 @@ def test_corpus_is_large_enough() -> None:
     assert len(CASES) >= 40
 
 
-def test_sql_and_script_text_are_stored_verbatim(client: FlaskClient, database: Database) -> None:
+def test_sql_and_script_text_are_stored_verbatim(receiver: FlaskClient, database: Database) -> None:
     body = record(item_id="801", name=SQL, description=SCRIPT)
-    assert client.post(PRODUCTS, data=body, headers=zoho(body)).status_code == 202
-    [event] = events(database)
+    assert receiver.post(PRODUCTS, data=body, headers=zoho(body)).status_code == 202
+    [event] = stored_events(database)
     assert (event.payload["name"], event.payload["description"]) == (SQL, SCRIPT)
 
 
 @pytest.mark.parametrize("scheme", ["zoho", "standard"])
-def test_a_replayed_event_is_stored_once(client: FlaskClient, database: Database,
+def test_a_replayed_event_is_stored_once(receiver: FlaskClient, database: Database,
                                          scheme: str) -> None:
     body = record(item_id="802")
     headers = zoho(body) if scheme == "zoho" else standard_headers(body)
-    statuses = [client.post(PRODUCTS, data=body, headers=headers).status_code for _ in range(3)]
+    statuses = [receiver.post(PRODUCTS, data=body, headers=headers).status_code for _ in range(3)]
     assert statuses == [202, 200, 200]
-    assert len(events(database)) == 1
+    assert len(stored_events(database)) == 1

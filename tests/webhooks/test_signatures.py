@@ -10,12 +10,12 @@ import pytest
 from tds.config import Settings
 from tds.db.session import Database
 from tds.signatures import sign_standard, sign_zoho, verify_standard, zoho_signed_string
-from tests.webhooks.conftest import (
+from tests.fixtures.receiver import (
     PRODUCTS,
     STANDARD_SECRET,
-    events,
     item,
     standard_headers,
+    stored_events,
     zoho_headers,
 )
 from webhooks_app import create_app
@@ -59,7 +59,7 @@ def test_query_pairs_take_part_in_zoho_signature(settings: Settings, database: D
                "X-Zoho-Webhook-Signature": sign_zoho(settings.webhook_secrets[0], body, pairs)}
     assert client.post(f"{PRODUCTS}?source=zoho&organization_id=10234695", data=body,
                        headers=headers).status_code == 202
-    assert events(database)[0].organization_id == "10234695"
+    assert stored_events(database)[0].organization_id == "10234695"
 
 
 def test_form_pairs_are_signed_decoded_with_an_empty_json_part(settings: Settings,
@@ -148,7 +148,7 @@ def test_shared_token_in_query_or_header(token_settings: Settings, database: Dat
     path = f"{PRODUCTS}?{TOKEN_PARAM}={TOKEN}" if where == "query" else PRODUCTS
     headers = {TOKEN_PARAM: TOKEN} if where == "header" else {}
     assert client.post(path, json=item(), headers=headers).status_code == 202
-    [event] = events(database)
+    [event] = stored_events(database)
     assert event.signature_scheme == "token"
     assert TOKEN_PARAM not in event.headers
     assert TOKEN not in json.dumps(event.headers)
@@ -173,7 +173,7 @@ def test_token_and_zoho_signature_together(token_settings: Settings, database: D
         **content, "X-Zoho-Webhook-Signature": unsigned_param}).status_code == 401
     assert client.post(path, data=body, headers={
         **content, "X-Zoho-Webhook-Signature": signed}).status_code == 202
-    assert events(database)[0].signature_scheme == "zoho"
+    assert stored_events(database)[0].signature_scheme == "zoho"
 
 
 def test_the_sandbox_emitter_is_accepted(settings: Settings, database: Database) -> None:
@@ -189,4 +189,4 @@ def test_the_sandbox_emitter_is_accepted(settings: Settings, database: Database)
         answer = client.post(delivery.url.removeprefix("http://localhost"), data=delivery.body,
                              headers=delivery.headers)
         assert answer.status_code == 202, answer.get_json()
-    assert [event.zoho_id for event in events(database)] == ["1001", "1002"]
+    assert [event.zoho_id for event in stored_events(database)] == ["1001", "1002"]

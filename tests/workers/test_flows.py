@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tds.db.models import Product
 from tds.mapping import parse_zoho_time
-from tests.workers.conftest import StackFactory
+from tests.fixtures.stack import StackFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.redis]
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tds.cli import main
 from tds.db.models import SyncQueueItem
-from tests.workers.conftest import Stack, StackFactory
+from tests.fixtures.stack import Stack, StackFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.redis]
 

@@ -13,8 +13,9 @@ import redis
 
 from tds.config import Settings
 from tds.db.session import Database
+from tds.retry import is_transient
 from tds.zoho import UnifiedZohoClient, ZohoAuthError, ZohoAuthManager, ZohoCredentials
-from tests.zoho.conftest import sandbox_settings
+from tests.fixtures.zoho import sandbox_settings
 
 FORK = multiprocessing.get_context("fork")
 
@@ -54,27 +55,27 @@ def run_callers(settings: Settings, processes: int, threads: int) -> list[str]:
 
 
 def test_two_processes_share_one_refresh(settings: Settings, database: Database,
-                                         zoho_sandbox: Any, coordination: str | None) -> None:
-    zoho = sandbox_settings(settings, zoho_sandbox, coordination)
+                                         own_sandbox: Any, coordination: str | None) -> None:
+    zoho = sandbox_settings(settings, own_sandbox, coordination)
     first = run_callers(zoho, processes=1, threads=1)
     second = run_callers(zoho, processes=1, threads=1)
     assert first == second
-    assert zoho_sandbox.admin.stats()["token_grants"] == 1
+    assert own_sandbox.admin.stats()["token_grants"] == 1
 
 
 def test_a_stampede_of_twenty_callers_refreshes_once(
-        settings: Settings, database: Database, zoho_sandbox: Any,
+        settings: Settings, database: Database, own_sandbox: Any,
         coordination: str | None) -> None:
-    zoho = sandbox_settings(settings, zoho_sandbox, coordination)
+    zoho = sandbox_settings(settings, own_sandbox, coordination)
     tokens = run_callers(zoho, processes=4, threads=5)
     assert len(tokens) == 20
     assert len(set(tokens)) == 1
-    assert zoho_sandbox.admin.stats()["token_grants"] == 1
+    assert own_sandbox.admin.stats()["token_grants"] == 1
 
 
 def test_threads_of_one_process_share_the_token(settings: Settings, database: Database,
-                                                zoho_sandbox: Any) -> None:
-    manager = manager_for(sandbox_settings(settings, zoho_sandbox), database)
+                                                own_sandbox: Any) -> None:
+    manager = manager_for(sandbox_settings(settings, own_sandbox), database)
     start = threading.Barrier(20)
 
     def one(_: int) -> str:
@@ -97,32 +98,32 @@ def test_a_token_near_expiry_is_renewed(settings: Settings, database: Database,
 
 
 def test_a_401_refreshes_once_and_resends(settings: Settings, database: Database,
-                                          zoho_sandbox: Any) -> None:
-    client = UnifiedZohoClient(sandbox_settings(settings, zoho_sandbox), database)
+                                          own_sandbox: Any) -> None:
+    client = UnifiedZohoClient(sandbox_settings(settings, own_sandbox), database)
     client.get("/items")
-    zoho_sandbox.admin.set_faults(expire_tokens=True)
+    own_sandbox.admin.set_faults(expire_tokens=True)
     assert client.get("/items")["code"] == 0
-    stats = zoho_sandbox.admin.stats()
+    stats = own_sandbox.admin.stats()
     assert stats["token_grants"] == 2
     assert stats["status"]["401"] == 1
 
 
 def test_invalid_code_is_an_auth_error_never_retried(settings: Settings, database: Database,
-                                                     zoho_sandbox: Any) -> None:
-    zoho = sandbox_settings(settings, zoho_sandbox, zoho_refresh_token="1000.revoked")
+                                                     own_sandbox: Any) -> None:
+    zoho = sandbox_settings(settings, own_sandbox, zoho_refresh_token="1000.revoked")
     client = UnifiedZohoClient(zoho, database)
     with pytest.raises(ZohoAuthError) as raised:
         client.get("/items")
-    assert not raised.value.retryable
+    assert not is_transient(raised.value)
     assert raised.value.code == "invalid_code"
     assert "20 refresh tokens" in str(raised.value)
-    assert zoho_sandbox.admin.stats()["token_requests"] == 1
+    assert own_sandbox.admin.stats()["token_requests"] == 1
 
 
 def test_a_refused_token_is_only_dropped_while_current(settings: Settings, database: Database,
-                                                       zoho_sandbox: Any) -> None:
-    manager = manager_for(sandbox_settings(settings, zoho_sandbox), database)
+                                                       own_sandbox: Any) -> None:
+    manager = manager_for(sandbox_settings(settings, own_sandbox), database)
     current = manager.token()
     manager.invalidate("an-older-token")
     assert manager.token() == current
-    assert zoho_sandbox.admin.stats()["token_grants"] == 1
+    assert own_sandbox.admin.stats()["token_grants"] == 1

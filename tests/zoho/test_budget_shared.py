@@ -12,7 +12,7 @@ import pytest
 from tds.config import Settings
 from tds.db.session import Database
 from tds.zoho import UnifiedZohoClient, ZohoRateLimitError
-from tests.zoho.conftest import sandbox_settings
+from tests.fixtures.zoho import sandbox_settings
 
 FORK = multiprocessing.get_context("fork")
 # 20 calls per 3-second window. The budget paces at 97% of the limit, so it tolerates

@@ -12,6 +12,7 @@ import pytest
 from tds.config import Settings
 from tds.db.session import Database
 from tds.pages import SourcePage
+from tds.retry import is_transient
 from tds.zoho import (
     UnifiedZohoClient,
     ZohoAPIError,
@@ -19,36 +20,36 @@ from tds.zoho import (
     ZohoServerError,
     ZohoValidationError,
 )
-from tests.zoho.conftest import sandbox_settings
+from tests.fixtures.zoho import sandbox_settings
 
 
 def test_calls_carry_the_organization(settings: Settings, database: Database,
-                                      zoho_sandbox: Any) -> None:
-    client = UnifiedZohoClient(sandbox_settings(settings, zoho_sandbox), database)
+                                      own_sandbox: Any) -> None:
+    client = UnifiedZohoClient(sandbox_settings(settings, own_sandbox), database)
     assert client.get("/items")["code"] == 0  # the sandbox refuses calls without it
 
 
 def test_server_errors_are_retried_up_to_max_attempts(settings: Settings, database: Database,
-                                                     zoho_sandbox: Any) -> None:
-    client = UnifiedZohoClient(sandbox_settings(settings, zoho_sandbox, zoho_max_attempts=3),
+                                                     own_sandbox: Any) -> None:
+    client = UnifiedZohoClient(sandbox_settings(settings, own_sandbox, zoho_max_attempts=3),
                                database)
     client.get("/items")
-    zoho_sandbox.admin.set_faults(error_rate=1.0)
+    own_sandbox.admin.set_faults(error_rate=1.0)
     with pytest.raises(ZohoServerError) as raised:
         client.get("/items")
-    assert raised.value.retryable
+    assert is_transient(raised.value)
     assert raised.value.code == 1000
-    assert zoho_sandbox.admin.stats()["status"]["500"] == 3
+    assert own_sandbox.admin.stats()["status"]["500"] == 3
 
 
 def test_transient_server_errors_are_ridden_out(settings: Settings, database: Database,
-                                                zoho_sandbox: Any) -> None:
-    client = UnifiedZohoClient(sandbox_settings(settings, zoho_sandbox, zoho_max_attempts=20),
+                                                own_sandbox: Any) -> None:
+    client = UnifiedZohoClient(sandbox_settings(settings, own_sandbox, zoho_max_attempts=20),
                                database)
-    zoho_sandbox.admin.set_faults(error_rate=0.5)
+    own_sandbox.admin.set_faults(error_rate=0.5)
     for _ in range(20):
         assert client.get("/items")["code"] == 0
-    assert zoho_sandbox.admin.stats()["status"]["500"] > 0
+    assert own_sandbox.admin.stats()["status"]["500"] > 0
 
 
 @pytest.mark.parametrize(("method", "path", "params", "status", "error"), [
@@ -59,16 +60,16 @@ def test_transient_server_errors_are_ridden_out(settings: Settings, database: Da
     ("POST", "/salesorders", {}, 400, ZohoValidationError),  # customer_id missing
 ])
 def test_client_errors_are_not_retried(settings: Settings, database: Database,
-                                       zoho_sandbox: Any, method: str, path: str,
+                                       own_sandbox: Any, method: str, path: str,
                                        params: dict[str, str], status: int,
                                        error: type[ZohoAPIError]) -> None:
-    client = UnifiedZohoClient(sandbox_settings(settings, zoho_sandbox), database)
+    client = UnifiedZohoClient(sandbox_settings(settings, own_sandbox), database)
     with pytest.raises(error) as raised:
         client.request(method, path, params=params, json={} if method == "POST" else None)
     assert type(raised.value) is error
     assert raised.value.http_status == status
-    assert not raised.value.retryable
-    stats = zoho_sandbox.admin.stats()
+    assert not is_transient(raised.value)
+    stats = own_sandbox.admin.stats()
     assert stats["requests"] == 1
     assert stats["status"] == {str(status): 1}
 
@@ -109,12 +110,12 @@ def test_each_page_keeps_the_text_its_records_were_decoded_from(
 
 
 def test_connection_check_passes_with_good_settings(settings: Settings, database: Database,
-                                                     zoho_sandbox: Any) -> None:
-    result = UnifiedZohoClient(sandbox_settings(settings, zoho_sandbox), database) \
+                                                     own_sandbox: Any) -> None:
+    result = UnifiedZohoClient(sandbox_settings(settings, own_sandbox), database) \
         .test_connection()
     assert result.ok
     assert result.problem is None
-    assert zoho_sandbox.config.organization_id in result.organizations
+    assert own_sandbox.config.organization_id in result.organizations
 
 
 @pytest.mark.parametrize(("overrides", "problem"), [
@@ -123,9 +124,9 @@ def test_connection_check_passes_with_good_settings(settings: Settings, database
     ({"zoho_accounts_url": "http://127.0.0.1:9"}, "network"),
 ])
 def test_connection_check_names_the_problem(settings: Settings, database: Database,
-                                            zoho_sandbox: Any, overrides: dict[str, str],
+                                            own_sandbox: Any, overrides: dict[str, str],
                                             problem: str) -> None:
-    zoho = sandbox_settings(settings, zoho_sandbox, zoho_max_attempts=1, **overrides)
+    zoho = sandbox_settings(settings, own_sandbox, zoho_max_attempts=1, **overrides)
     result = UnifiedZohoClient(zoho, database).test_connection()
     assert not result.ok
     assert result.problem == problem

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import requests
 
+from tds.retry import is_transient
 from tds.zoho.errors import (
     ZohoAPIError,
     ZohoAuthError,
@@ -48,7 +49,7 @@ def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> req
         (405, {"code": 5, "message": "Method not allowed"}, ZohoValidationError, False),
         (429, {"code": 44, "message": "Too many requests"}, ZohoRateLimitError, True),
         (429, {"code": 45, "message": "maximum number of API calls for the day"},
-         ZohoRateLimitError, False),
+         ZohoRateLimitError, True),
         (429, "", ZohoRateLimitError, True),
         (500, {"code": 1000, "message": "Internal error"}, ZohoServerError, True),
         (502, "Bad gateway", ZohoServerError, True),
@@ -63,7 +64,7 @@ def test_status_to_exception(status: int, body: Any, expected: type[ZohoAPIError
         return
     assert type(error) is expected
     assert error is not None
-    assert error.retryable is retryable
+    assert is_transient(error) is retryable
     assert error.http_status == status
     assert str(error)  # every error tells the operator what to do
 
@@ -90,10 +91,10 @@ def test_retry_after_header_is_read() -> None:
     assert not error.daily
 
 
-def test_daily_limit_is_not_retryable_and_waits_for_reset() -> None:
+def test_daily_limit_waits_for_the_reset_zoho_gives() -> None:
     error = error_from_response(answer(429, {"code": 45, "message": "day"},
                                        {"X-Rate-Limit-Reset": "3600"}))
     assert isinstance(error, ZohoRateLimitError)
     assert error.daily
     assert error.retry_after == 3600.0
-    assert not error.retryable
+    assert is_transient(error)  # the quota resets; work waits for it, never dies of it

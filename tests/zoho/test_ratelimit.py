@@ -6,9 +6,10 @@ import itertools
 
 import pytest
 
+from tds.retry import is_transient
 from tds.zoho.errors import ZohoRateLimitError
 from tds.zoho.ratelimit import HEADROOM
-from tests.zoho.conftest import BudgetFactory
+from tests.fixtures.zoho import BudgetFactory
 
 
 def test_reservations_queue_one_interval_apart(budget_factory: BudgetFactory) -> None:
@@ -26,7 +27,7 @@ def test_a_booking_beyond_the_wait_bound_is_refused(budget_factory: BudgetFactor
     budget.acquire()
     with pytest.raises(ZohoRateLimitError) as raised:
         budget.acquire()
-    assert raised.value.retryable
+    assert is_transient(raised.value)
     assert not raised.value.daily
     assert raised.value.retry_after is not None
     assert raised.value.retry_after > 1
@@ -39,7 +40,8 @@ def test_the_daily_quota_stops_calls(budget_factory: BudgetFactory) -> None:
     with pytest.raises(ZohoRateLimitError) as raised:
         budget.acquire()
     assert raised.value.daily
-    assert not raised.value.retryable
+    assert raised.value.retry_after is not None
+    assert raised.value.retry_after > 0
 
 
 def test_zoho_headers_correct_the_day_count(budget_factory: BudgetFactory) -> None:
@@ -63,7 +65,10 @@ def test_zoho_saying_none_remain_blocks_the_day(budget_factory: BudgetFactory) -
 def test_answers_without_rate_headers_change_nothing(budget_factory: BudgetFactory) -> None:
     budget = budget_factory(zoho_rate_limit_per_min=60_000, zoho_daily_limit=1)
     budget.observe({"Content-Type": "application/json"})
-    budget.acquire()
+    budget.acquire()  # the day's one call is still there
+    with pytest.raises(ZohoRateLimitError) as raised:
+        budget.acquire()
+    assert raised.value.daily
 
 
 def test_in_flight_calls_are_capped(budget_factory: BudgetFactory) -> None:

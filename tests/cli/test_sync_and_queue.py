@@ -11,9 +11,9 @@ from tds.cli import main
 from tds.config import Settings
 from tds.db.models import Product, SyncQueueItem
 from tds.db.session import Database
-from tds.processing import record_event_failure
+from tds.events import record_event_failure
 from tds.zoho import ZohoValidationError
-from tests.sync.conftest import add_event
+from tests.fixtures.zoho import add_event
 
 
 def run(settings: Settings, *args: str) -> str:
@@ -32,8 +32,8 @@ def test_sync_runs_in_the_foreground(database: Database, zoho_settings: Settings
 
 def test_dead_rows_are_listed_and_requeued(database: Database, settings: Settings) -> None:
     event_id = add_event(database, "products", "1", {"item_id": "1"})
-    record_event_failure(database, settings, event_id, ZohoValidationError("bad"),
-                         retry_in=None, final=True)
+    with database.session() as session:
+        record_event_failure(session, settings, event_id, ZohoValidationError("bad"))
     assert json.loads(run(settings, "queue", "stats"))["dead"] == 1
     assert "ZohoValidationError: bad" in run(settings, "queue", "dead")
     assert "requeued 1 row" in run(settings, "queue", "requeue", "--all-dead")

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tds.db import write
 from tds.db.models import Customer, Product
 from tds.db.session import Database
-from tds.db.values_upsert import upsert_page
 from tds.entities import BY_NAME
 from tds.pages import SourcePage
 
@@ -90,7 +90,7 @@ def test_a_page_mixing_source_and_other_documents_stores_each_rows_own(
     table: Any = Product.__table__
     try:
         with Session(database.engine) as session, session.begin():
-            assert upsert_page(session, table, rows, skip_unchanged=True, source=page) == 8
+            assert write.write_rows(session, table, rows, skip_unchanged=True, source=page) == 8
         stored = stored_documents(database, Product, "org-mixed")
         assert stored == {str(index): rows[index]["document"] for index in range(8)}
     finally:
@@ -102,10 +102,10 @@ def test_a_page_mixing_source_and_other_documents_stores_each_rows_own(
 def test_the_answer_path_stores_what_the_encoded_path_stores(database: Database) -> None:
     documents = [item(index, rate=index * 1.25, stock_on_hand=str(index))
                  for index in range(PAGE_SIZE)]
-    spec = BY_NAME["products"]
+    products = BY_NAME["products"]
     with database.session() as session:
-        spec.write(session, "from-answer", source_page(documents))
-        spec.write(session, "encoded", [dict(document) for document in documents])
+        products.write(session, "from-answer", source_page(documents))
+        products.write(session, "encoded", [dict(document) for document in documents])
     columns = [column.name for column in Product.__table__.c
                if column.name not in {"id", "organization_id", "synced_at"}]
     with database.session() as session:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tds.config import Settings
-from tests.conftest import make_settings
+from tests.fixtures.services import make_settings
 from webhooks_app import create_app
 
 

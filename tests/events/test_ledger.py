@@ -8,16 +8,19 @@ from sqlalchemy import select, text, update
 
 from tds.db.models import InboxEvent, SyncQueueItem
 from tds.db.session import Database
-from tds.queue import HEALTH_SQL, QueueService
-from tests.sync.conftest import add_event
+from tds.ledger import HEALTH_SQL, QueueService
+from tds.retry import RetryPolicy
+from tests.fixtures.zoho import add_event
 
 
-def new_item(database: Database, **queue_options: float) -> int:
+def new_item(database: Database, policy: RetryPolicy | None = None,
+             grace_seconds: float = 60.0) -> int:
     event_id = add_event(database, "products", "1", {"item_id": "1"})
     with database.session() as session:
         event = session.get(InboxEvent, event_id)
         assert event is not None
-        return QueueService(session, **queue_options).ensure_event_item(event)  # type: ignore[arg-type]
+        return QueueService(session, policy=policy,
+                            grace_seconds=grace_seconds).ensure_event_item(event)
 
 
 def item(database: Database, item_id: int) -> SyncQueueItem:
@@ -50,19 +53,38 @@ def test_a_claim_succeeds_once_the_row_is_completed_never(database: Database) ->
 
 
 def test_failures_back_off_then_the_row_dies(database: Database) -> None:
-    item_id = new_item(database, max_attempts=3, backoff_max_seconds=10, grace_seconds=0)
+    policy = RetryPolicy(attempts=3, backoff_cap=10)
+    item_id = new_item(database, policy, grace_seconds=0)
     statuses = []
     for _ in range(3):
         with database.session() as session:
-            statuses.append(QueueService(session, backoff_max_seconds=10, grace_seconds=0)
-                            .mark_failed(item_id, "boom"))
+            queue = QueueService(session, policy=policy, grace_seconds=0)
+            assert queue.mark_processing(item_id, "worker-1")
+            statuses.append(queue.mark_failed(item_id, "boom"))
         row = item(database, item_id)
         if row.status == "failed":
             assert row.next_retry_at is not None
             assert row.next_retry_at <= datetime.now(UTC) + timedelta(seconds=10)
     assert statuses == ["failed", "failed", "dead"]
     dead = item(database, item_id)
-    assert (dead.attempts, dead.error_message) == (3, "boom")
+    assert (dead.attempts, dead.error_message, dead.claimed_by) == (3, "boom", None)
+
+
+def test_a_claim_holds_for_its_lease_then_lapses(database: Database) -> None:
+    item_id = new_item(database)
+    with database.session() as session:
+        assert QueueService(session, lease_seconds=60).mark_processing(item_id, "worker-1")
+    with database.session() as session:
+        assert not QueueService(session).mark_processing(item_id, "worker-2")
+        assert QueueService(session).take_due() == []  # held: nothing to dispatch
+        lapsed = datetime.now(UTC) - timedelta(seconds=1)  # the lease ran out
+        session.execute(update(SyncQueueItem).values(claim_expires_at=lapsed,
+                                                     next_retry_at=lapsed))
+    with database.session() as session:
+        assert [due.id for due in QueueService(session).take_due()] == [item_id]
+        assert QueueService(session).mark_processing(item_id, "worker-2")
+    row = item(database, item_id)
+    assert (row.status, row.claimed_by, row.attempts) == ("processing", "worker-2", 2)
 
 
 def test_a_failure_never_overwrites_a_completion(database: Database) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,14 @@ def test_masked_hides_every_secret(tmp_path: Path) -> None:
     shown = str(settings.masked())
     for secret in ("s3cr3tvalue1", "s3cr3tvalue2", "key1", "hunter2", "sandbox-secret"):
         assert secret not in shown
+
+
+def test_importing_the_apps_reads_no_environment_and_writes_no_file(tmp_path: Path) -> None:
+    # Nothing happens at import: only a factory given settings builds anything.
+    root = Path(__file__).resolve().parents[2]
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(root), "HOME": str(tmp_path),
+           "DATABASE_URL": "this is not a URL"}  # read at import, it would raise
+    script = "import celeryconfig, workers.app, workers.tasks, webhooks_app, tds.cli"
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, check=True,
+                   timeout=60)
+    assert list(tmp_path.iterdir()) == []

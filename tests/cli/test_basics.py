@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from tds.cli import main
 from tds.db.session import Database
-from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
+from tests.fixtures.services import TEST_WEBHOOK_SECRET, make_settings
 
 
 def test_db_upgrade_creates_the_schema_and_is_repeatable(tmp_path: Path) -> None:
