@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from tds.config import Settings
 from tds.db import write
 from tds.db.models import InboxEvent, SyncQueueItem
-from tds.db.session import Database
+from tds.db.session import Database, commit_without_flush_wait
 from tds.entities import Entity, entity_named
 from tds.ledger import DueItem, Failure, QueueService, event_ledger, event_unit_key
 from tds.logs import correlated
@@ -51,24 +51,29 @@ def process_event(database: Database, client: ZohoReader, settings: Settings,
     committed, what the webhook did not carry is fetched, then the rows and the
     completion are written in one unit of work.
     """
-    with database.session() as session:
-        claim = event_ledger(session, settings).claim(event_id, claimant or this_process())
-    if claim is None:
-        log.warning("no such inbox event", extra={"inbox_event_id": event_id})
-        return EventOutcome("missing")
-    with correlated(claim.correlation_id):
-        if claim.item_id is None:
-            log.info("event already done or in hand", extra={"inbox_event_id": event_id})
-            return EventOutcome("skipped")
-        entity = entity_named(claim.entity)
-        fetched = fetch_event(client, entity, claim.payload, claim.zoho_id)
-        with database.session() as session:
-            outcome = write_event(session, entity, settings.zoho_organization_id, fetched)
-            event_ledger(session, settings).complete(claim)
-        log.info("event applied", extra={
-            "inbox_event_id": event_id, "entity": claim.entity, "zoho_id": claim.zoho_id,
-            "written": outcome.written, "deleted": outcome.deleted})
-        return outcome
+    # One connection for both units: a second pooled checkout cost a round trip.
+    with database.engine.connect() as connection:
+        with database.session(connection) as session:
+            # A claim lost in a crash is harmless (the event is dispatched again), so
+            # its commit need not wait for the WAL flush.
+            commit_without_flush_wait(session)
+            claim = event_ledger(session, settings).claim(event_id, claimant or this_process())
+        if claim is None:
+            log.warning("no such inbox event", extra={"inbox_event_id": event_id})
+            return EventOutcome("missing")
+        with correlated(claim.correlation_id):
+            if claim.item_id is None:
+                log.info("event already done or in hand", extra={"inbox_event_id": event_id})
+                return EventOutcome("skipped")
+            entity = entity_named(claim.entity)
+            fetched = fetch_event(client, entity, claim.payload, claim.zoho_id)
+            with database.session(connection) as session:
+                outcome = write_event(session, entity, settings.zoho_organization_id, fetched)
+                event_ledger(session, settings).complete(claim)
+            log.info("event applied", extra={
+                "inbox_event_id": event_id, "entity": claim.entity, "zoho_id": claim.zoho_id,
+                "written": outcome.written, "deleted": outcome.deleted})
+            return outcome
 
 
 def this_process() -> str:

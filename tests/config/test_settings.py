@@ -92,3 +92,26 @@ def test_importing_the_apps_reads_no_environment_and_writes_no_file(tmp_path: Pa
     subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, check=True,
                    timeout=60)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_module_imports_first_without_a_cycle() -> None:
+    # Each module imported first, alone: an import cycle hides when a test happened to
+    # import its other half earlier.
+    script = """
+import importlib, pkgutil, sys
+import tds, workers, webhooks_app
+names = [m.name for package in (tds, workers, webhooks_app)
+         for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+         if ".migrations" not in m.name and not m.name.endswith("__main__")
+         and m.name != "workers.make_celery"]
+ours = ("tds", "workers", "webhooks_app", "celeryconfig")
+for name in names:
+    for loaded in [n for n in sys.modules if n.split(".")[0] in ours]:
+        del sys.modules[loaded]
+    importlib.import_module(name)
+print(len(names))
+"""
+    root = Path(__file__).resolve().parents[2]
+    answer = subprocess.run([sys.executable, "-c", script], cwd=root, check=True,
+                            capture_output=True, text=True, timeout=120)
+    assert int(answer.stdout) > 40
