@@ -56,6 +56,9 @@ SANDBOX_CREDENTIALS = {
     "zoho_organization_id": "10234695",
 }
 SANDBOX_URL = "http://127.0.0.1:8090"
+# List rows are summaries: these entities' detail (lines, per-location stock, price-list
+# items) comes only from the full record.
+DEFAULT_FETCH_DETAILS = ("invoices", "bills", "credit_notes", "stock", "prices")
 
 
 class ConfigError(TDSError):
@@ -96,6 +99,11 @@ class Settings:
     webhook_token_param: str = ""
     webhook_max_bytes: int = 1024 * 1024
     webhook_tolerance_seconds: int = 300
+    # Where a webhook names its action (Zoho's body may not): a query parameter, a header.
+    webhook_action_param: str = "event"
+    webhook_action_header: str = ""
+    # Entities whose changed records are fetched in full behind each list page.
+    fetch_details: tuple[str, ...] = DEFAULT_FETCH_DETAILS
     # Consumer API
     api_keys: tuple[str, ...] = ()
     # Workers and schedules (seconds)
@@ -280,6 +288,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_token_param=token_param,
         webhook_max_bytes=env.integer("TDS_WEBHOOK_MAX_BYTES", 1024 * 1024, minimum=1024),
         webhook_tolerance_seconds=env.integer("TDS_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1),
+        webhook_action_param=env.text("TDS_WEBHOOK_ACTION_PARAM", "event"),
+        webhook_action_header=env.text("TDS_WEBHOOK_ACTION_HEADER").lower(),
+        fetch_details=_entity_names(env, "TDS_FETCH_DETAILS", DEFAULT_FETCH_DETAILS),
         api_keys=api_keys,
         task_max_retries=env.integer("TDS_TASK_MAX_RETRIES", 8),
         retry_backoff_max_seconds=env.integer("TDS_RETRY_BACKOFF_MAX_SECONDS", 900, minimum=1),
@@ -299,6 +310,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         testing=env.flag("TDS_TESTING", False),
         generated=tuple(generated),
     )
+
+
+def _entity_names(env: _Reader, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    from tds.entities import BY_NAME  # the registry, not needed to read anything else
+
+    raw = env.text(name)
+    if not raw:
+        return default
+    names = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if names == ("none",):
+        return ()
+    unknown = [entity for entity in names if entity not in BY_NAME]
+    if unknown:
+        raise ConfigError(f"{name} names unknown entities ({', '.join(unknown)}); use some of "
+                          f"{', '.join(BY_NAME)}, or none.")
+    return names
 
 
 def _zoho_settings(env: _Reader) -> dict[str, Any]:

@@ -23,13 +23,11 @@ from sqlalchemy.orm import Session
 
 from tds.config import Settings
 from tds.db import write
-from tds.db.models import InboxEvent, SyncQueueItem
+from tds.db.models import DocumentKind, InboxEvent, SyncQueueItem
 from tds.db.session import Database, commit_without_flush_wait
-from tds.entities import Entity, entity_named
+from tds.entities import Entity, Resolution, ZohoReader, entity_named
 from tds.ledger import DueItem, Failure, QueueService, event_ledger, event_unit_key
 from tds.logs import correlated
-from tds.sync import ZohoReader
-from tds.zoho.errors import ZohoNotFoundError, ZohoValidationError
 
 log = logging.getLogger("tds.events")
 
@@ -66,7 +64,8 @@ def process_event(database: Database, client: ZohoReader, settings: Settings,
                 log.info("event already done or in hand", extra={"inbox_event_id": event_id})
                 return EventOutcome("skipped")
             entity = entity_named(claim.entity)
-            fetched = fetch_event(client, entity, claim.payload, claim.zoho_id)
+            fetched = fetch_event(client, entity, claim.payload, claim.zoho_id,
+                                  deleted=claim.deletes)
             with database.session(connection) as session:
                 outcome = write_event(session, entity, settings.zoho_organization_id, fetched)
                 event_ledger(session, settings).complete(claim)
@@ -83,50 +82,43 @@ def this_process() -> str:
 
 @dataclass(frozen=True)
 class FetchedEvent:
-    """What an event stands for once Zoho was asked: documents to write, ids Zoho
-    no longer has."""
+    """What an event stands for once Zoho was asked: records to write as sent (and
+    what kind each is), full records Zoho gave, ids Zoho no longer has."""
 
-    documents: list[Mapping[str, Any]]
-    missing: list[str]
-
-
-def fetch_record(client: ZohoReader, entity: Entity, zoho_id: str) -> dict[str, Any] | None:
-    """The full record from Zoho, or None when Zoho says it does not exist."""
-    try:
-        body = client.get(entity.record_path(zoho_id))
-    except ZohoNotFoundError:
-        return None
-    document = body.get(entity.single_key)
-    if not isinstance(document, dict):
-        raise ZohoValidationError(f"Zoho's answer for {entity.record_path(zoho_id)} has no "
-                                  f"{entity.single_key!r} object.")
-    return document
+    as_sent: Sequence[Mapping[str, Any]]
+    kind_sent: DocumentKind
+    fetched: Sequence[Mapping[str, Any]]
+    missing: Sequence[str]
 
 
 def fetch_event(client: ZohoReader, entity: Entity, record: Mapping[str, Any],
-                zoho_id: str) -> FetchedEvent:
+                zoho_id: str, deleted: bool = False) -> FetchedEvent:
     """A webhook's record as documents to write: as sent when complete enough for our
-    columns, else (only an id, a partial record, an inventory adjustment naming items)
-    fetched from Zoho."""
-    resolution = entity.resolve_event(record, zoho_id)
-    documents: list[Mapping[str, Any]] = list(resolution.documents)
+    columns, else (only an id, a partial or unreadable record, an inventory adjustment
+    naming items) fetched from Zoho. A Deleted action is never written as sent: Zoho
+    is asked, and only its "does not exist" deletes."""
+    resolution = (Resolution(fetch_ids=[zoho_id]) if deleted
+                  else entity.resolve_event(record, zoho_id))
+    fetched: list[Mapping[str, Any]] = []
     missing: list[str] = []
     for record_id in resolution.fetch_ids:
-        document = fetch_record(client, entity, record_id)
+        document = entity.fetch_record(client, record_id)
         if document is None:
             missing.append(record_id)
         else:
-            documents.append(document)
-    return FetchedEvent(documents, missing)
+            fetched.append(document)
+    return FetchedEvent(resolution.documents, entity.kind_of(record), fetched, missing)
 
 
 def write_event(session: Session, entity: Entity, organization_id: str,
-                fetched: FetchedEvent) -> EventOutcome:
+                event: FetchedEvent) -> EventOutcome:
     """Write a fetched event, guarded by last_modified_time; a record Zoho no longer
     has is soft-deleted."""
-    written = entity.write(session, organization_id, fetched.documents, strict=True,
-                           skip_unchanged=False)
-    deleted = write.mark_deleted(session, entity.table, organization_id, fetched.missing)
+    written = entity.write(session, organization_id, event.as_sent, event.kind_sent,
+                           strict=True, skip_unchanged=False)
+    written += entity.write(session, organization_id, event.fetched, DocumentKind.FULL,
+                            strict=True, skip_unchanged=False)
+    deleted = write.mark_deleted(session, entity.table, organization_id, event.missing)
     return EventOutcome("completed", written, deleted)
 
 

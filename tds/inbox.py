@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from tds.config import Settings
 from tds.db.driver_insert import DriverInsert
-from tds.db.models import InboxEvent, InboxStatus
+from tds.db.models import DELETED_ACTION, ONCE_PREFIX, InboxEvent, InboxStatus
 from tds.db.session import commit_without_flush_wait
 from tds.entities import BY_NAME, BY_WEBHOOK, Entity
 from tds.webhook_payloads import (
@@ -57,8 +57,11 @@ SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 SWEEP_BATCH = 500
 _INBOX: Table = InboxEvent.__table__  # type: ignore[assignment]
 _STORED_COLUMNS = ("entity", "zoho_id", "organization_id", "dedup_key", "signature_scheme",
-                   "content_type", "raw_body", "headers", "payload", "last_modified_time",
-                   "correlation_id", "status", "attempts", "received_at")
+                   "method", "action", "content_type", "raw_body", "headers", "payload",
+                   "last_modified_time", "correlation_id", "status", "attempts", "error",
+                   "received_at")
+ACTION = re.compile(r"[a-z0-9_]{1,32}")
+DELETE_WORDS = frozenset({"delete", "deleted", "deletion", "remove", "removed"})
 # Only a still-received event changes: a fast worker may have processed it already.
 _STILL_RECEIVED = (_INBOX.c.id == bindparam("event_id")) & (
     _INBOX.c.status == InboxStatus.RECEIVED.value)
@@ -87,17 +90,20 @@ class IncomingWebhook:
     query: tuple[tuple[str, str], ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
     correlation_id: str = ""
+    method: str = "POST"
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """What happened to a webhook: stored anew, or a duplicate of `event_id`."""
+    """What happened to a webhook: stored anew, or a duplicate of `event_id`; `ignored`
+    names why a stored event will not be applied (another organization's)."""
 
     event_id: int
     entity: Entity
     zoho_id: str
     scheme: str
     duplicate: bool
+    ignored: str | None = None
 
 
 def sane_correlation_id(*candidates: str | None) -> str | None:
@@ -138,42 +144,73 @@ class ProcessorService:
         decides, so concurrent copies store one row.
         """
         entity = webhook.entity
-        parsed = parse_body(webhook.content_type, webhook.body)
+        parsed = parse_body(webhook.content_type, webhook.body, webhook.query)
         scheme = self.policy.verify(webhook.headers, webhook.query, parsed.form_pairs,
                                     webhook.body, parsed.signed_body, now=self.clock())
         record = validate_record(entity, parsed.document)
-        dedup_key = self.dedup_key(webhook, record)
+        action = self.action(webhook)
+        organization = record.organization_id or self._query_organization(webhook)
+        ignored = self._foreign(organization)
+        dedup_key = self.dedup_key(webhook, record, action)
         values = {
-            "entity": entity.name, "zoho_id": record.zoho_id,
-            "organization_id": record.organization_id or self._query_organization(webhook),
-            "dedup_key": dedup_key, "signature_scheme": scheme,
-            "content_type": (webhook.content_type or "")[:128], "raw_body": parsed.text,
+            "entity": entity.name, "zoho_id": record.zoho_id, "organization_id": organization,
+            "dedup_key": dedup_key, "signature_scheme": scheme, "method": webhook.method,
+            "action": action, "content_type": (webhook.content_type or "")[:128],
+            "raw_body": parsed.text,
             "headers": stored_headers(webhook.headers,
                                       SECRET_HEADERS | self.policy.secret_headers()),
             "payload": record.record, "last_modified_time": record.last_modified_time,
-            "correlation_id": webhook.correlation_id[:64], "status": InboxStatus.RECEIVED.value,
-            "attempts": 0, "received_at": self._now(),
+            "correlation_id": webhook.correlation_id[:64],
+            "status": (InboxStatus.IGNORED if ignored else InboxStatus.RECEIVED).value,
+            "attempts": 0, "error": ignored, "received_at": self._now(),
         }
         event_id = _inbox_insert(engine.dialect)(engine, values)
         if event_id is not None:
-            return Receipt(int(event_id), entity, record.zoho_id, scheme, duplicate=False)
+            return Receipt(int(event_id), entity, record.zoho_id, scheme, duplicate=False,
+                           ignored=ignored)
         # The dedup key exists: a replay, or a concurrent copy won.
         with engine.connect() as connection:
             event_id = connection.scalar(select(_INBOX.c.id).where(
                 _INBOX.c.dedup_key == dedup_key))
         if event_id is None:
             raise RuntimeError(f"inbox event {dedup_key} conflicted but cannot be found")
-        return Receipt(int(event_id), entity, record.zoho_id, scheme, duplicate=True)
+        return Receipt(int(event_id), entity, record.zoho_id, scheme, duplicate=True,
+                       ignored=ignored)
+
+    def action(self, webhook: IncomingWebhook) -> str | None:
+        """What the sender says happened: the configured query parameter or header
+        (Zoho's body may not say), ``deleted`` for method DELETE; words for a deletion
+        all read ``deleted``."""
+        named = next((value for key, value in webhook.query
+                      if key == self.settings.webhook_action_param), None)
+        if named is None and self.settings.webhook_action_header:
+            named = webhook.headers.get(self.settings.webhook_action_header)
+        if not named:
+            return DELETED_ACTION if webhook.method == "DELETE" else None
+        word = re.sub(r"[^a-z0-9_]+", "_", named.strip().lower())[:32] or "unnamed"
+        return DELETED_ACTION if word in DELETE_WORDS else word
 
     @staticmethod
-    def dedup_key(webhook: IncomingWebhook, record: WebhookRecord) -> str:
-        """``webhook-id`` when sent, else sha256 of the entity and canonical record."""
+    def dedup_key(webhook: IncomingWebhook, record: WebhookRecord, action: str | None) -> str:
+        """``webhook-id`` when sent; else sha256 of the entity, method, action and
+        canonical record. A record without a version cannot tell one change from the
+        next (an id-only body, fields that flip back): its key (``once:``) dedups only
+        copies not yet claimed by a worker."""
         message_id = webhook.headers.get("webhook-id")
         if message_id:
             if SANE_ID.fullmatch(message_id):
                 return f"wh:{message_id}"
             return "wh-sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
-        return "sha256:" + record.dedup_digest(webhook.entity.name)
+        digest = record.dedup_digest(webhook.entity.name, webhook.method, action or "")
+        return ("sha256:" if record.last_modified_time is not None else ONCE_PREFIX) + digest
+
+    def _foreign(self, organization: str | None) -> str | None:
+        """Why an event of `organization` is not applied here, if it is not."""
+        served = self.settings.zoho_organization_id
+        if organization is None or not served or organization == served:
+            return None
+        return (f"organization {organization} is not the one TDS serves ({served}); "
+                "stored, never applied")
 
     @staticmethod
     def _query_organization(webhook: IncomingWebhook) -> str | None:

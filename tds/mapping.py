@@ -36,9 +36,9 @@ def parse_zoho_time(value: Any) -> datetime | None:
     for pattern in ZOHO_TIME_FORMATS:
         try:
             return datetime.strptime(text, pattern).astimezone(UTC)
-        except ValueError:
+        except (ValueError, OverflowError):
             continue
-    raise ValueError(f"not a Zoho timestamp: {value!r}")
+    raise ValueError(f"not a Zoho timestamp ({len(text)} characters)")
 
 
 @lru_cache(maxsize=4096)
@@ -51,9 +51,9 @@ def _iso_utc(text: str) -> datetime | None:
     alike. A hit costs a twentieth of a parse; datetimes are immutable."""
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
+    except (ValueError, OverflowError):  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         return None
-    return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
 
 
 def format_zoho_time(moment: datetime) -> str:
@@ -71,21 +71,30 @@ class ZohoTime(fields.Field[datetime]):
             raise ValidationError(str(error)) from None
 
 
+# Money columns are NUMERIC(20, 6): at most 14 digits before the point.
+MONEY_INTEGER_DIGITS = 14
+
+
 class Amount(fields.Field[Decimal]):
-    """A Zoho amount (string, float or integer) as an exact ``Decimal``; blank is None."""
+    """A Zoho amount (string, float or integer, thousands separators allowed) as an
+    exact ``Decimal``; blank is None. A value too large for a money column is refused."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value is None or value == "":
             return None
-        if type(value) is int:  # exact as it is; no text round trip
-            return Decimal(value)
         if isinstance(value, bool):
             raise ValidationError("not an amount")
         try:
             # str() first: Decimal(0.1) would keep the float's binary noise.
-            return Decimal(str(value).replace(",", "").strip())
-        except InvalidOperation:
-            raise ValidationError(f"not an amount: {value!r}") from None
+            amount = Decimal(value) if type(value) is int else \
+                Decimal(str(value).replace(",", "").strip())
+        except (InvalidOperation, ValueError):
+            raise ValidationError(f"not an amount ({len(str(value))} characters)") from None
+        if not amount.is_finite() or amount.adjusted() >= MONEY_INTEGER_DIGITS:
+            raise ValidationError(f"too large for its column ({amount.adjusted() + 1} digits "
+                                  f"before the point, at most {MONEY_INTEGER_DIGITS})"
+                                  if amount.is_finite() else "not a finite amount")
+        return amount
 
 
 class ZohoDate(fields.Field[str]):
@@ -97,7 +106,7 @@ class ZohoDate(fields.Field[str]):
         try:
             return date.fromisoformat(str(value)[:10]).isoformat()
         except ValueError:
-            raise ValidationError(f"not a date: {value!r}") from None
+            raise ValidationError(f"not a date ({len(str(value))} characters)") from None
 
 
 class Text(fields.Field[str]):
@@ -185,12 +194,46 @@ class PriceListSchema(ZohoSchema):
     status = Text(32)
 
 
+class StockLocationSchema(Schema):
+    """One entry of an item's ``locations[]`` (the item GET only), as a stock row."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    location_id = Text(64)
+    location_name = Text()
+    stock_on_hand = Amount(data_key="location_stock_on_hand")
+    available_stock = Amount(data_key="location_available_stock")
+    actual_available_stock = Amount(data_key="location_actual_available_stock")
+
+
 class PriceListItemSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
     item_id = Text(64, required=True)
     pricebook_rate = Amount()
+
+
+class LineItemSchema(Schema):
+    """A line of an invoice, bill or credit note, under Zoho's names."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    line_item_id = Text(64)
+    item_id = Text(64)
+    name = Text()
+    description = Text(4000)
+    quantity = Amount()
+    rate = Amount()
+    unit = Text(32)
+    discount = Amount()
+    discount_amount = Amount()
+    tax_id = Text(64)
+    tax_name = Text(128)
+    tax_percentage = Amount()
+    item_total = Amount()
 
 
 RowLoader = Callable[[Mapping[str, Any]], dict[str, Any]]
@@ -245,3 +288,25 @@ def row_loader(schema_class: type[Schema]) -> RowLoader:
         return row
 
     return load
+
+
+def load_tolerantly(schema_class: type[Schema],
+                    document: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The columns of `document` as `schema_class` loads them, and for each field that
+    would not load, why (its message names the value's size, never the value). Such a
+    column is left empty; the stored document keeps what Zoho sent."""
+    try:
+        return row_loader(schema_class)(document), {}
+    except ValidationError as error:
+        names = _schema(schema_class).load_fields
+        valid = error.valid_data if isinstance(error.valid_data, dict) else {}
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        problems = {str(name): " ".join(map(str, said)) if isinstance(said, list) else str(said)
+                    for name, said in messages.items()}
+        return dict.fromkeys(names, None) | {name: value for name, value in valid.items()
+                                             if name in names}, problems
+
+
+@cache
+def _schema(schema_class: type[Schema]) -> Schema:
+    return schema_class()

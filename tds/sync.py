@@ -12,19 +12,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from tds.db import write
-from tds.db.models import SyncState
+from tds.db.models import DocumentKind, SyncState
 from tds.db.session import Database, commit_without_flush_wait
 from tds.db.write import insert_for
-from tds.entities import Entity
+from tds.entities import Entity, ZohoReader
 from tds.mapping import format_zoho_time, parse_zoho_time
 from tds.prefetch import prefetched, worked_in_order
 
@@ -33,18 +34,9 @@ log = logging.getLogger("tds.sync")
 # connection: one page's rows are mapped and encoded while the other's statement
 # runs. More would only queue for the GIL.
 PAGE_WRITERS = 2
+DETAIL_FETCHERS = 4  # full records fetched at once behind a page
 RUN_COLUMNS = {"incremental": "last_incremental_at", "full": "last_full_sync_at",
                "reconcile": "last_reconcile_at"}
-
-
-class ZohoReader(Protocol):
-    """What syncing needs from :class:`tds.zoho.UnifiedZohoClient`."""
-
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
-
-    def paginated_fetch(self, path: str, list_key: str,
-                        params: Mapping[str, Any] | None = None,
-                        per_page: int = 200) -> Iterator[list[dict[str, Any]]]: ...
 
 
 @dataclass
@@ -56,18 +48,20 @@ class SyncReport:
     pages: int = 0
     seen: int = 0
     written: int = 0
+    details: int = 0  # full records fetched behind the pages
     deleted: int = 0
     cursor: datetime | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def sync_incremental(database: Database, client: ZohoReader, entity: Entity,
-                     organization_id: str) -> SyncReport:
+                     organization_id: str, *, details: bool = False) -> SyncReport:
     """Records changed since the stored cursor (Zoho's `last_modified_time` filter,
     inclusive, so the boundary record is re-read and skipped as unchanged). Entities
     without the filter, and the first run, get a full pass that skips unchanged rows."""
     params = incremental_params(database, entity, organization_id)
-    return _drain(iter_sync(database, client, entity, organization_id, "incremental", params))
+    return _drain(iter_sync(database, client, entity, organization_id, "incremental", params,
+                            details=details))
 
 
 def incremental_params(database: Database, entity: Entity,
@@ -81,47 +75,66 @@ def incremental_params(database: Database, entity: Entity,
 
 
 def sync_full(database: Database, client: ZohoReader, entity: Entity,
-              organization_id: str) -> SyncReport:
+              organization_id: str, *, details: bool = False) -> SyncReport:
     """Every record, a page per transaction."""
-    return _drain(iter_sync(database, client, entity, organization_id, "full"))
+    return _drain(iter_sync(database, client, entity, organization_id, "full",
+                            details=details))
 
 
 def reconcile(database: Database, client: ZohoReader, entity: Entity,
-              organization_id: str) -> SyncReport:
+              organization_id: str, *, details: bool = False) -> SyncReport:
     """A full pass that also soft-deletes rows whose record Zoho no longer lists.
 
     Rows written during the pass (by webhooks) are never taken for missing;
     rows that reappear in Zoho are un-deleted by the pass's upsert.
     """
-    return _drain(iter_sync(database, client, entity, organization_id, "reconcile"))
+    return _drain(iter_sync(database, client, entity, organization_id, "reconcile",
+                            details=details))
 
 
 def iter_sync(database: Database, client: ZohoReader, entity: Entity, organization_id: str,
-              mode: str, params: Mapping[str, Any] | None = None) -> Iterator[SyncReport]:
-    """Run a pass, yielding the running report after each page (for progress bars)."""
+              mode: str, params: Mapping[str, Any] | None = None, *,
+              details: bool = False) -> Iterator[SyncReport]:
+    """Run a pass, yielding the running report after each page (for progress bars).
+
+    List rows are summaries (``zoho-books-api.md``). With `details`, the rows of a
+    page whose stored document is a summary (new, or newer than the full record
+    stored) are fetched in full right behind the page, a few at a time under the
+    shared rate budget: one call per changed record."""
     report = SyncReport(entity.name, mode)
     query = dict(params) if params is not None else dict(entity.list_params)
     seen_ids: set[str] = set()
     newest: datetime | None = None
     # The next page is fetched while this one is written (one page ahead).
-    pages = prefetched(client.paginated_fetch(entity.path, entity.list_key, query))
+    pages = prefetched(client.paginated_fetch(entity.listing_path, entity.list_key, query))
     connections = _ThreadConnections(database.engine)
     width = PAGE_WRITERS if database.dialect == "postgresql" else 1  # SQLite has one writer
 
-    def write_page(page: list[dict[str, Any]]) -> int:
+    def write_page(page: list[dict[str, Any]]) -> tuple[int, int]:
         with Session(connections.mine(), expire_on_commit=False) as session, session.begin():
             # A crash may lose the last pages, never part of one. The pass's cursor
             # and run time are recorded afterwards by a durable commit, which puts
             # every page before it on disk; a pass cut short is not recorded and
             # the next one writes those records again.
             commit_without_flush_wait(session)
-            return entity.write(session, organization_id, page)
+            written = entity.write(session, organization_id, page, DocumentKind.SUMMARY)
+            due = entity.detail_candidates(session, organization_id, _ids(entity, page)) \
+                if details else set()
+        if not due:
+            return written, 0
+        full = fetch_details(client, entity, [document for document in page
+                                              if str(document.get(entity.id_field)) in due])
+        with Session(connections.mine(), expire_on_commit=False) as session, session.begin():
+            commit_without_flush_wait(session)
+            entity.write(session, organization_id, full, DocumentKind.FULL)
+        return written, len(due)
 
     try:
         # The writers stop (closed first) before their connections close.
         with connections, closing(worked_in_order(write_page, pages, width)) as written_pages:
-            for page, written in written_pages:
+            for page, (written, detailed) in written_pages:
                 report.written += written
+                report.details += detailed
                 report.pages += 1
                 report.seen += len(page)
                 for document in page:
@@ -146,8 +159,23 @@ def iter_sync(database: Database, client: ZohoReader, entity: Entity, organizati
         pages.close()
     log.info("sync finished", extra={"entity": entity.name, "mode": mode, "pages": report.pages,
                                      "seen": report.seen, "written": report.written,
-                                     "deleted": report.deleted})
+                                     "details": report.details, "deleted": report.deleted})
     yield report
+
+
+def fetch_details(client: ZohoReader, entity: Entity,
+                  summaries: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The full records behind `summaries`, fetched a few at a time (the shared budget
+    paces them); a record gone since it was listed is left out."""
+    with ThreadPoolExecutor(DETAIL_FETCHERS, thread_name_prefix="tds-detail") as pool:
+        fetched = list(pool.map(lambda summary: entity.fetch_detail(client, summary),
+                                summaries))
+    return [document for document in fetched if document is not None]
+
+
+def _ids(entity: Entity, page: list[dict[str, Any]]) -> list[str]:
+    return [str(document[entity.id_field]) for document in page
+            if document.get(entity.id_field) not in (None, "")]
 
 
 class _ThreadConnections:

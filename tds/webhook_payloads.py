@@ -40,6 +40,7 @@ MAX_DEPTH = 64
 MAX_FORM_FIELDS = 1000
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ORGANIZATION_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+ISO_TIME = re.compile(r"[+-]?\d{4,}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
 class WebhookError(TDSError):
@@ -73,10 +74,12 @@ class WebhookRecord:
     organization_id: str | None
     record: dict[str, Any]  # the raw record, unknown fields included
 
-    def dedup_digest(self, entity: str) -> str:
-        """sha256 of the entity and the record's canonical JSON."""
+    def dedup_digest(self, entity: str, method: str = "POST", action: str = "") -> str:
+        """sha256 of the entity, the delivery's method and action, and the record's
+        canonical JSON (the same body under a Deleted rule is another event)."""
         canonical = json.dumps(self.record, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(f"{entity}\n{canonical}".encode()).hexdigest()
+        return hashlib.sha256(f"{entity}\n{method}\n{action}\n{canonical}".encode()
+                              ).hexdigest()
 
 
 def media_type(content_type: str | None) -> str:
@@ -84,20 +87,33 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def parse_body(content_type: str | None, body: bytes) -> ParsedBody:
-    """Read `body` as JSON or form data according to `content_type`."""
+def parse_body(content_type: str | None, body: bytes,
+               query: tuple[tuple[str, str], ...] = ()) -> ParsedBody:
+    """Read `body` as JSON or form data, tolerant of what senders get wrong.
+
+    A body that is a JSON object or array is read as JSON whatever its label
+    (integrations send raw ``${JSONString}`` as form-encoded, ``zoho-books-api.md``);
+    a form body is read as form pairs (its ``JSONString`` field holding the JSON);
+    an empty body takes the record from the query string (a DELETE may carry only
+    the id there). Anything else is :class:`UnsupportedContentTypeError`.
+    """
     kind = media_type(content_type)
-    is_json = kind in JSON_TYPES or (kind.startswith("application/") and kind.endswith("+json"))
-    if not is_json and kind != FORM_TYPE:
+    declared_json = kind in JSON_TYPES or (kind.startswith("application/")
+                                           and kind.endswith("+json"))
+    stripped = body.strip()
+    if not stripped:
+        if query:
+            return ParsedBody("", dict(query), (), b"")
+        raise InvalidPayloadError("The body is empty; send the record as JSON.")
+    if declared_json or stripped[:1] in (b"{", b"["):
+        text = _utf8(body)
+        return ParsedBody(text, loads(text), (), body)
+    if kind != FORM_TYPE:
         raise UnsupportedContentTypeError(
             f"Content-Type {kind or '(none)'!r} is not accepted; send application/json or "
             f"{FORM_TYPE} with a {FORM_JSON_FIELD} field."
         )
-    if not body.strip():
-        raise InvalidPayloadError("The body is empty; send the record as JSON.")
     text = _utf8(body)
-    if is_json:
-        return ParsedBody(text, loads(text), (), body)
     pairs = tuple(_form_pairs(text))
     _check_strings(pairs)
     fields_by_name = dict(pairs)
@@ -110,7 +126,7 @@ def parse_body(content_type: str | None, body: bytes) -> ParsedBody:
 
 def _utf8(body: bytes) -> str:
     try:
-        return body.decode("utf-8")
+        return body.decode("utf-8-sig")  # a byte-order mark some senders prepend goes
     except UnicodeDecodeError:
         raise InvalidPayloadError("The body is not valid UTF-8.") from None
 
@@ -209,20 +225,26 @@ class OrganizationId(ZohoId):
 
 
 class ZohoDateTime(fields.Field[datetime | None]):
-    """Zoho's ``2023-11-18T02:02:51-0800`` (or any ISO 8601 with offset) as aware UTC."""
+    """Zoho's ``2023-11-18T02:02:51-0800`` (or any ISO 8601 with offset) as aware UTC.
+
+    Anything else (a time in the organization's display format, ``18 Nov 2023,
+    02:02 AM``, from a placeholder) is no version: the record is fetched. An ISO
+    time outside the years datetimes hold is refused as invalid."""
 
     default_error_messages = {  # noqa: RUF012 - marshmallow's own declaration style.
-        "invalid": "Must be a date-time like 2023-11-18T02:02:51-0800.",
+        "invalid": "Must be a date-time like 2023-11-18T02:02:51-0800, within years 1-9999.",
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
                      **kwargs: Any) -> datetime | None:
-        if not isinstance(value, str) or len(value) > 40:
-            raise self.make_error("invalid")
+        if not isinstance(value, str) or len(value) > 64:
+            return None
         try:
             return parse_zoho_time(value)
         except ValueError:
-            raise self.make_error("invalid") from None
+            if ISO_TIME.match(value.strip()):
+                raise self.make_error("invalid") from None
+            return None
 
 
 def organization_id(value: str) -> str:
@@ -265,8 +287,11 @@ def record_schema(entity: Entity) -> Schema:
 
 def validate_record(entity: Entity, document: Any) -> WebhookRecord:
     """Validate one entity record; :class:`InvalidPayloadError` says which field is wrong."""
+    if isinstance(document, list) and len(document) == 1:
+        document = document[0]  # one record in an array
     if not isinstance(document, dict):
-        raise InvalidPayloadError(f"Expected a JSON object, got {_json_kind(document)}.")
+        raise InvalidPayloadError(f"Expected a JSON object (one record), got "
+                                  f"{_json_kind(document)}.")
     record = entity.unwrap(document)
     if not isinstance(record, dict):
         raise InvalidPayloadError(f"The record must be a JSON object, got {_json_kind(record)}.")

@@ -39,7 +39,7 @@ from webhooks_app.extensions import tds_ext
 blueprint = Blueprint("webhooks", __name__, url_prefix="/api/zoho/webhooks")
 audit = logging.getLogger("tds.webhooks")
 
-ACCEPTED_METHODS = ("POST", "PUT")
+ACCEPTED_METHODS = ("POST", "PUT", "DELETE")  # Zoho's webhook methods
 CORRELATION_HEADER = "X-Correlation-ID"
 RETRY_AFTER_SECONDS = "30"
 # Refusals: (status, error code, audit outcome). The one place they meet HTTP.
@@ -94,14 +94,14 @@ def _answer(entity: str, correlation_id: str) -> Answer:
         known = entity_for(entity)
         if request.method not in ACCEPTED_METHODS:
             return Answer(405, _error("method_not_allowed", f"{request.method} is not accepted "
-                                      "here; Zoho webhooks must use POST or PUT."),
+                                      "here; Zoho webhooks use POST, PUT or DELETE."),
                           "method_not_allowed", headers={"Allow": ", ".join(ACCEPTED_METHODS)})
         webhook = IncomingWebhook(
             entity=known, body=_read_body(ext.settings.webhook_max_bytes),
             content_type=request.headers.get("Content-Type"),
             query=parse_query(request.query_string),
             headers={name.lower(): value for name, value in request.headers.items()},
-            correlation_id=correlation_id,
+            correlation_id=correlation_id, method=request.method,
         )
         service = ProcessorService(ext.settings)
         receipt = _store(service, webhook)
@@ -120,6 +120,11 @@ def _answer(entity: str, correlation_id: str) -> Answer:
                                   "because the database is unavailable; nothing was accepted. "
                                   "Send it again later."), "unavailable",
                       headers={"Retry-After": RETRY_AFTER_SECONDS})
+    if receipt.ignored:
+        return Answer(202, {"accepted": True, "ignored": True, "event_id": receipt.event_id,
+                            "correlation_id": correlation_id,
+                            "message": f"Event stored but not applied: {receipt.ignored}."},
+                      "ignored", receipt.zoho_id)
     if receipt.duplicate:
         return Answer(200, {"duplicate": True, "event_id": receipt.event_id,
                             "message": "This event was received before; it is not processed "

@@ -54,7 +54,8 @@ def _entity_pass(task: Task, run: Callable[..., sync.SyncReport], entity: str) -
     """Run one sync pass over `entity`, retried on the task policy."""
     ctx = context(task.app)
     try:
-        return run(ctx.database, ctx.zoho, entity_named(entity), ctx.settings.zoho_organization_id)
+        return run(ctx.database, ctx.zoho, entity_named(entity), ctx.settings.zoho_organization_id,
+                   details=entity in ctx.settings.fetch_details)
     except Exception as error:
         delay = task_policy(ctx.settings).delay(error, task.request.retries + 1)
         if delay is not None:

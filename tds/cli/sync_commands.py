@@ -35,7 +35,7 @@ def sync_command(entity: str, mode: str | None) -> None:
         params = (sync.incremental_params(database, known, settings.zoho_organization_id)
                   if run_mode == "incremental" else None)
         reports = sync.iter_sync(database, client, known, settings.zoho_organization_id,
-                                 run_mode, params)
+                                 run_mode, params, details=entity in settings.fetch_details)
         report: sync.SyncReport | None = None
         with click.progressbar(reports, label=f"{run_mode} sync of {entity}",
                                item_show_func=_shown, show_pos=True) as bar:
@@ -46,5 +46,6 @@ def sync_command(entity: str, mode: str | None) -> None:
         database.dispose()
     if report is not None:
         click.echo(f"{entity}: {report.seen} records read in {report.pages} pages, "
-                   f"{report.written} written, {report.deleted} marked deleted; "
+                   f"{report.written} written, {report.details} fetched in full, "
+                   f"{report.deleted} marked deleted; "
                    f"cursor {report.cursor.isoformat() if report.cursor else '-'}")

@@ -85,6 +85,22 @@ class InboxStatus(enum.StrEnum):
     PROCESSED = "processed"
     FAILED = "failed"
     DEAD = "dead"
+    IGNORED = "ignored"  # stored, never applied (another organization's event)
+
+
+# An inbox event's action when the sender said the record was deleted (a Deleted
+# workflow rule, method DELETE, or an action parameter such as ?event=deleted).
+DELETED_ACTION = "deleted"
+# A dedup key of a body without a version: it stands only until a worker claims the
+# event, when it becomes CLAIMED_PREFIX + the event's id (a later copy is a new event).
+ONCE_PREFIX, CLAIMED_PREFIX = "once:", "claimed:"
+
+
+class DocumentKind(enum.StrEnum):
+    """What a stored document is: a list row (a summary) or the record Zoho's GET gave."""
+
+    SUMMARY = "summary"
+    FULL = "full"
 
 
 class LedgerStatus(enum.StrEnum):
@@ -110,6 +126,9 @@ class InboxEvent(Base):
     organization_id: Mapped[str | None] = mapped_column(String(32))
     dedup_key: Mapped[str] = mapped_column(String(128), unique=True)
     signature_scheme: Mapped[str] = mapped_column(String(16))
+    # How it came: the HTTP method and the action the sender named (Deleted, Edited...).
+    method: Mapped[str] = mapped_column(String(8), default="POST", server_default="POST")
+    action: Mapped[str | None] = mapped_column(String(32))
     content_type: Mapped[str] = mapped_column(String(128))
     raw_body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict[str, Any]]
@@ -225,6 +244,10 @@ class ZohoRecord:
     organization_id: Mapped[str] = mapped_column(String(32))
     zoho_id: Mapped[str] = mapped_column(String(64))
     document: Mapped[dict[str, Any]]
+    # `full` while the document's detail is the record Zoho's GET gave at this version;
+    # a newer list row (a summary) is merged over it and makes it `summary` again.
+    document_kind: Mapped[str] = mapped_column(String(8), default=DocumentKind.FULL,
+                                               server_default=DocumentKind.SUMMARY.value)
     last_modified_time: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(server_default=func.now())
     deleted_at: Mapped[datetime | None]
@@ -298,11 +321,19 @@ class CreditNote(Transaction, Base):
 
 
 class StockLevel(ZohoRecord, Base):
-    """Stock per item; `zoho_id` is the item id (adjustments update it)."""
+    """Stock per item and location; `zoho_id` is the item id. The row with an empty
+    `location_id` holds the item's totals (what item list rows carry); the others
+    each location's stock (what the item's GET nests in ``locations[]``)."""
 
     __tablename__ = "stock_levels"
-    __table_args__ = _record_args("stock_levels")
+    __table_args__ = (
+        UniqueConstraint("organization_id", "zoho_id", "location_id",
+                         name="uq_stock_levels_organization_id_zoho_id_location_id"),
+        Index("ix_stock_levels_last_modified_time", "organization_id", "last_modified_time"),
+    )
 
+    location_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    location_name: Mapped[str | None] = mapped_column(String(255))
     sku: Mapped[str | None] = mapped_column(String(128))
     stock_on_hand: Mapped[Decimal | None] = mapped_column(Money)
     available_stock: Mapped[Decimal | None] = mapped_column(Money)
@@ -336,6 +367,51 @@ class PriceListItem(Base):
     price_list: Mapped[PriceList] = relationship(back_populates="items")
 
     __table_args__ = (UniqueConstraint("price_list_id", "item_id"),)
+
+
+class LineItem:
+    """A transaction's line, as Zoho names its fields; replaced with its parent's full
+    document under the parent's version guard."""
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(String(32))
+    line_item_id: Mapped[str | None] = mapped_column(String(64))
+    item_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[Decimal | None] = mapped_column(Money)
+    rate: Mapped[Decimal | None] = mapped_column(Money)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    discount: Mapped[Decimal | None] = mapped_column(Money)
+    discount_amount: Mapped[Decimal | None] = mapped_column(Money)
+    tax_id: Mapped[str | None] = mapped_column(String(64))
+    tax_name: Mapped[str | None] = mapped_column(String(128))
+    tax_percentage: Mapped[Decimal | None] = mapped_column(Money)
+    item_total: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class InvoiceLineItem(LineItem, Base):
+    __tablename__ = "invoice_line_items"
+
+    parent_id: Mapped[int] = mapped_column(BigId, ForeignKey("invoices.id", ondelete="CASCADE"),
+                                           index=True)
+    invoice_id: Mapped[str] = mapped_column(String(64))
+
+
+class BillLineItem(LineItem, Base):
+    __tablename__ = "bill_line_items"
+
+    parent_id: Mapped[int] = mapped_column(BigId, ForeignKey("bills.id", ondelete="CASCADE"),
+                                           index=True)
+    bill_id: Mapped[str] = mapped_column(String(64))
+
+
+class CreditNoteLineItem(LineItem, Base):
+    __tablename__ = "credit_note_line_items"
+
+    parent_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("credit_notes.id", ondelete="CASCADE"), index=True)
+    creditnote_id: Mapped[str] = mapped_column(String(64))
 
 
 class SalesOrder(ZohoRecord, Base):

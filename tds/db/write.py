@@ -44,10 +44,13 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    case,
     column,
     delete,
     func,
     insert,
+    literal_column,
+    not_,
     or_,
     select,
     update,
@@ -57,6 +60,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from tds.db.models import DocumentKind
 from tds.pages import SourcePage
 
 CONFLICT_COLUMNS = ("organization_id", "zoho_id")
@@ -67,6 +71,9 @@ POSITION = "source_position"  # in a page only: the row's document's index in th
 _FROM_SOURCE = (f"COALESCE({DOCUMENT}, "
                 f"CAST(%(source)s AS JSONB) -> %(list_key)s -> {POSITION})")
 Encoder = Callable[[Any], Any]
+# Literals, not parameters: the page statement is compiled once and must hold none.
+_FULL: ColumnElement[str] = literal_column(f"'{DocumentKind.FULL.value}'")
+_SUMMARY: ColumnElement[str] = literal_column(f"'{DocumentKind.SUMMARY.value}'")
 T = TypeVar("T")
 
 
@@ -107,8 +114,10 @@ def changed(stored: ColumnElement[Any], deleted_at: ColumnElement[Any],
                deleted_at.is_not(None))
 
 
-def newest_per_key(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (organization, Zoho id), the newest version of each, in key order.
+def newest_per_key(rows: Iterable[Mapping[str, Any]],
+                   key: Sequence[str] = CONFLICT_COLUMNS) -> list[dict[str, Any]]:
+    """One row per `key` (organization and Zoho id), the newest version of each, in
+    key order.
 
     ON CONFLICT cannot touch the same row twice in one statement (Postgres
     refuses), so every batch is collapsed first. Key order means concurrent
@@ -116,13 +125,13 @@ def newest_per_key(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     other, never deadlock.
     """
     newest: dict[Any, dict[str, Any]] = {}
-    key_of = itemgetter(*CONFLICT_COLUMNS)  # C speed: a full page goes through here
+    key_of = itemgetter(*key)  # C speed: a full page goes through here
     for row in rows:
-        key = key_of(row)
-        kept = newest.get(key)
+        row_key = key_of(row)
+        kept = newest.get(row_key)
         if kept is None or _version(row) >= _version(kept):
-            newest[key] = dict(row)
-    return [newest[key] for key in sorted(newest)]
+            newest[row_key] = dict(row)
+    return [newest[row_key] for row_key in sorted(newest)]
 
 
 def _version(row: Mapping[str, Any]) -> tuple[bool, float]:
@@ -130,51 +139,90 @@ def _version(row: Mapping[str, Any]) -> tuple[bool, float]:
     return (stamp is not None, stamp.timestamp() if stamp is not None else 0.0)
 
 
-def write_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *,
-               skip_unchanged: bool = True, source: SourcePage | None = None) -> int:
-    """Upsert `rows` of `table` under the version guard; returns the rows written.
+@dataclass(frozen=True)
+class Target:
+    """Where rows go: the table, the columns a row is known by, and the columns whose
+    change is news even at an unchanged ``last_modified_time`` (Zoho may move stock
+    without moving the stamp)."""
 
-    Every row carries the same keys, the conflict columns and
-    ``last_modified_time`` among them; within the batch the newest version of a
-    key wins. With `skip_unchanged` (bulk passes) a live row stored at the same
-    version is left alone; without it (an event or its replay) an equal version
-    is applied again. `source` is the Zoho answer the rows' documents were
-    decoded from, when they were.
+    table: Table
+    key: tuple[str, ...] = CONFLICT_COLUMNS
+    compared: tuple[str, ...] = ()
+
+
+def write_rows(session: Session, target: Target | Table, rows: Sequence[Mapping[str, Any]],
+               *, skip_unchanged: bool = True, source: SourcePage | None = None) -> int:
+    """Upsert `rows` under the version guard; returns the rows written.
+
+    Every row carries the same keys, the key columns and ``last_modified_time``
+    among them; within the batch the newest version of a key wins. With
+    `skip_unchanged` (bulk passes) a live row stored at the same version is left
+    alone; without it (an event or its replay) an equal version is applied again.
+    A row whose ``document_kind`` is ``summary`` (a list row) merges its document
+    over the stored one and never takes away the detail a fuller one brought.
+    `source` is the Zoho answer the rows' documents were decoded from, when they were.
     """
     if not rows:
         return 0
-    batch = newest_per_key(rows)
+    target = target if isinstance(target, Target) else Target(target)
+    batch = newest_per_key(rows, target.key)
     connection = session.connection()
     columns = tuple(batch[0])
     if connection.dialect.name != "postgresql":
-        statement = _row_statement(table, columns, connection.dialect, skip_unchanged)
+        statement = _row_statement(target, columns, connection.dialect, skip_unchanged)
         return int(connection.execute(statement, batch).rowcount or 0)
     if len(batch) == 1 and source is None:
-        statement = _row_statement(table, columns, connection.dialect, skip_unchanged)
+        statement = _row_statement(target, columns, connection.dialect, skip_unchanged)
         return int(connection.execute(statement, batch[0]).rowcount or 0)
-    return _write_page(connection, table, batch, skip_unchanged, source)
+    return _write_page(connection, target, batch, skip_unchanged, source)
 
 
-def _on_conflict(statement: UpsertInsert, table: Table, columns: Sequence[str],
-                 skip_unchanged: bool) -> UpsertInsert:
+def _on_conflict(statement: UpsertInsert, target: Target, columns: Sequence[str],
+                 skip_unchanged: bool, dialect: Dialect) -> UpsertInsert:
     """`statement` with the guarded ON CONFLICT update every path shares."""
-    excluded = statement.excluded
+    table, excluded = target.table, statement.excluded
     updates: dict[str, Any] = {name: excluded[name] for name in columns
-                               if name not in CONFLICT_COLUMNS and name != "id"}
+                               if name not in target.key and name != "id"}
     if "synced_at" in table.c and "synced_at" not in updates:
         updates["synced_at"] = func.now()
+    kinds = "document_kind" in updates
+    if kinds:
+        updates |= _document_updates(target, excluded, dialect)
     where = newer_or_same(table.c.last_modified_time, excluded.last_modified_time)
     if skip_unchanged:
-        where = and_(where, changed(table.c.last_modified_time, table.c.deleted_at,
-                                    excluded.last_modified_time))
-    return statement.on_conflict_do_update(index_elements=list(CONFLICT_COLUMNS),
+        news = [changed(table.c.last_modified_time, table.c.deleted_at,
+                        excluded.last_modified_time),
+                *(table.c[name].is_distinct_from(excluded[name]) for name in target.compared)]
+        if kinds:  # the full record over a stored summary is news at any version
+            news.append(and_(excluded.document_kind == _FULL, table.c.document_kind != _FULL))
+        where = and_(where, or_(*news))
+    return statement.on_conflict_do_update(index_elements=list(target.key),
                                            set_=updates, where=where)
 
 
+def _document_updates(target: Target, excluded: Any, dialect: Dialect) -> dict[str, Any]:
+    """A summary merges over the stored document (its keys win, the detail stays) and
+    keeps the row `full` only when nothing but the summary's own keys changed."""
+    table = target.table
+    stored = table.c.document
+    merged = (stored.op("||")(excluded.document) if dialect.name == "postgresql"
+              else func.json_patch(stored, excluded.document))
+    summary = excluded.document_kind == _SUMMARY
+    still_full = and_(table.c.document_kind == _FULL,
+                      table.c.last_modified_time == excluded.last_modified_time,
+                      *(table.c[name].is_not_distinct_from(excluded[name])
+                        for name in target.compared))
+    return {
+        "document": case((summary, merged), else_=excluded.document),
+        "document_kind": case((and_(summary, not_(still_full)), _SUMMARY), else_=_FULL),
+    }
+
+
 @cache
-def _row_statement(table: Table, columns: tuple[str, ...], dialect: Dialect,
+def _row_statement(target: Target, columns: tuple[str, ...], dialect: Dialect,
                    skip_unchanged: bool) -> UpsertInsert:
-    return _on_conflict(insert_for(dialect)(table), table, columns, skip_unchanged)
+    return _on_conflict(insert_for(dialect)(target.table), target, columns, skip_unchanged,
+                        dialect)
 
 
 # --- the page path (Postgres) ---------------------------------------------------------
@@ -189,15 +237,17 @@ class _PageStatement:
 
 
 @cache
-def _page_statement(table: Table, columns: tuple[str, ...], dialect: Dialect,
+def _page_statement(target: Target, columns: tuple[str, ...], dialect: Dialect,
                     skip_unchanged: bool, with_source: bool) -> _PageStatement:
     # The FROM (and the document from the source) are stand-ins, replaced once compiled.
     names: list[ColumnElement[Any]] = [
         func.source_document() if with_source and name == DOCUMENT else column(name)
         for name in columns]
     rows: Select[Any] = select(*names).select_from(func.placeholder())
-    statement = _on_conflict(postgresql.insert(table).from_select(list(columns), rows),
-                             table, columns, skip_unchanged)
+    table = target.table
+    statement = _on_conflict(postgresql.insert(table).from_select(list(columns), rows,
+                                                                  include_defaults=False),
+                             target, columns, skip_unchanged, dialect)
     text = str(statement.compile(dialect=dialect))
     if text.count("placeholder()") != 1 or "RETURNING" in text or "%(" in text:
         raise AssertionError(f"unexpected upsert SQL for {table.name}: {text}")
@@ -250,11 +300,11 @@ def _scalar(value: Any) -> Any:
     return str(value)
 
 
-def _write_page(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]],
+def _write_page(connection: Connection, target: Target, rows: Sequence[Mapping[str, Any]],
                 skip_unchanged: bool, source: SourcePage | None) -> int:
     if DOCUMENT not in rows[0]:
         source = None
-    prepared = _page_statement(table, tuple(rows[0]), connection.dialect, skip_unchanged,
+    prepared = _page_statement(target, tuple(rows[0]), connection.dialect, skip_unchanged,
                                source is not None)
     positions = (None if source is None else
                  {id(document): index for index, document in enumerate(source)})

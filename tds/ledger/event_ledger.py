@@ -23,12 +23,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, literal, select, true, update
+from sqlalchemy import String, Table, bindparam, cast, func, literal, select, true, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from tds.config import Settings
-from tds.db.models import InboxEvent, InboxStatus, LedgerStatus, SyncQueueItem
+from tds.db.models import (
+    CLAIMED_PREFIX,
+    DELETED_ACTION,
+    ONCE_PREFIX,
+    InboxEvent,
+    InboxStatus,
+    LedgerStatus,
+    SyncQueueItem,
+)
 from tds.ledger.service import EVENT_KIND, DueItem, QueueService, claimable, event_unit_key
 
 INBOX: Table = InboxEvent.__table__  # type: ignore[assignment]
@@ -45,7 +53,13 @@ class Claim:
     zoho_id: str
     payload: dict[str, Any]
     correlation_id: str
+    action: str | None
     item_id: int | None
+
+    @property
+    def deletes(self) -> bool:
+        """Whether the sender said the record was deleted (a Deleted workflow rule)."""
+        return self.action == DELETED_ACTION
 
 
 @dataclass(frozen=True)
@@ -66,7 +80,11 @@ class EventLedger:
 
     def claim(self, event_id: int, claimant: str) -> Claim | None:
         """Read event `event_id` and claim its ledger row for `claimant` (for the lease);
-        None when there is no such event. Meant to be committed at once."""
+        None when there is no such event. Meant to be committed at once.
+
+        An event whose body carried no version (``once:`` dedup key) stops
+        deduplicating here: a later delivery of the same body may stand for a later
+        change, so from its claim on it is a new event."""
         raise NotImplementedError
 
     def complete(self, claim: Claim) -> None:
@@ -112,8 +130,9 @@ class PortableEventLedger(EventLedger):
             return None
         item_id = self.queue.ensure_event_item(event)
         claimed = self.queue.mark_processing(item_id, claimant)
+        self.session.execute(_FREE_DEDUP_KEY, {"event_id": event_id})
         return Claim(event.id, event.entity, event.zoho_id, event.payload,
-                     event.correlation_id, item_id if claimed else None)
+                     event.correlation_id, event.action, item_id if claimed else None)
 
     def complete(self, claim: Claim) -> None:
         assert claim.item_id is not None
@@ -135,8 +154,8 @@ class PostgresEventLedger(EventLedger):
             "expires": now + self.queue.lease}).first()
         if row is None:
             return None
-        entity, zoho_id, payload, correlation_id, item_id = row
-        return Claim(event_id, entity, zoho_id, payload, correlation_id, item_id)
+        entity, zoho_id, payload, correlation_id, action, item_id = row
+        return Claim(event_id, entity, zoho_id, payload, correlation_id, action, item_id)
 
     def complete(self, claim: Claim) -> None:
         self.session.connection().execute(_COMPLETE, {
@@ -154,7 +173,7 @@ def _claim_statement() -> Any:
     # set_config in the event's WHERE: the lock wait limit is in place before the
     # INSERT meets (and waits for) a row another worker holds; no extra round trip.
     event = select(INBOX.c.id, INBOX.c.entity, INBOX.c.zoho_id, INBOX.c.organization_id,
-                   INBOX.c.payload, INBOX.c.correlation_id).where(
+                   INBOX.c.payload, INBOX.c.correlation_id, INBOX.c.action).where(
         INBOX.c.id == bindparam("event_id"),
         func.set_config("lock_timeout", bindparam("lock_timeout"), True).is_not(None),
     ).cte("event")
@@ -182,8 +201,11 @@ def _claim_statement() -> Any:
               "attempts": LEDGER.c.attempts + 1},
         where=claimable(insert.excluded.processing_started_at),
     ).returning(LEDGER.c.id).cte("claim")
+    # Run whatever the outcome (Postgres runs every data-modifying WITH once).
+    freed = _FREE_DEDUP_KEY.returning(INBOX.c.id).cte("freed")
     return select(event.c.entity, event.c.zoho_id, event.c.payload, event.c.correlation_id,
-                  claim.c.id).select_from(event.outerjoin(claim, true()))
+                  event.c.action, claim.c.id).select_from(
+        event.outerjoin(claim, true()).outerjoin(freed, true()))
 
 
 def _complete_statement() -> Any:
@@ -197,5 +219,9 @@ def _complete_statement() -> Any:
         attempts=INBOX.c.attempts + 1, error=None)
 
 
+# A version-less body's key (``once:…``) becomes the event's own once it is claimed.
+_FREE_DEDUP_KEY = update(INBOX).where(
+    INBOX.c.id == bindparam("event_id"), INBOX.c.dedup_key.startswith(ONCE_PREFIX),
+).values(dedup_key=literal(CLAIMED_PREFIX) + cast(INBOX.c.id, String))
 _CLAIM = _claim_statement()
 _COMPLETE = _complete_statement()

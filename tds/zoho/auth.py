@@ -25,12 +25,7 @@ from tds.config import Settings
 from tds.db.models import OAuthToken
 from tds.db.session import Database
 from tds.db.write import insert_for
-from tds.zoho.errors import (
-    NOT_AUTHORIZED_CODE,
-    ZohoAuthError,
-    error_from_response,
-    transport_error,
-)
+from tds.zoho.errors import ZohoAuthError, error_from_response, transport_error
 from tds.zoho.locks import DatabaseRefreshLock, RedisRefreshLock, RefreshLock
 
 POLL_SECONDS = 0.05
@@ -189,7 +184,8 @@ class ZohoAuthManager:
 
 
 class ZohoOAuth(requests.auth.AuthBase):
-    """Signs requests with ``Zoho-oauthtoken``; on a 401 refreshes once and re-sends once.
+    """Signs requests with ``Zoho-oauthtoken``; on a 401 (code 57 or 14 alike) refreshes
+    once and re-sends once.
 
     ``before_resend`` runs before the re-send (the client takes a rate-budget
     token there, since the re-send is one more call to Zoho).
@@ -206,9 +202,10 @@ class ZohoOAuth(requests.auth.AuthBase):
         return request
 
     def _on_response(self, response: requests.Response, **send_options: Any) -> requests.Response:
-        error = error_from_response(response) if response.status_code == 401 else None
-        if error is None or error.code == NOT_AUTHORIZED_CODE:
-            return response  # a missing scope is not cured by a new token
+        # Any 401 is worth one refresh: code 57 also means an expired or revoked token
+        # (``zoho-books-api.md``); only a second refusal says a scope is missing.
+        if response.status_code != 401:
+            return response
         failed = str(response.request.headers.get("Authorization", "")).split(" ", 1)[-1]
         self.manager.invalidate(failed)
         retry = response.request.copy()
@@ -222,3 +219,18 @@ class ZohoOAuth(requests.auth.AuthBase):
         second.history.append(response)
         second.request = retry
         return second
+
+
+# Zoho Books scope modules by the first segment of a path (``zoho-books-api.md``: items
+# and price lists sit under settings).
+SCOPE_MODULES = {"items": "settings", "pricebooks": "settings", "organizations": "settings",
+                 "settings": "settings", "contacts": "contacts", "invoices": "invoices",
+                 "bills": "bills", "creditnotes": "creditnotes", "salesorders": "salesorders"}
+SCOPE_OPERATIONS = {"GET": "READ", "POST": "CREATE", "PUT": "UPDATE", "DELETE": "DELETE"}
+
+
+def scope_for(method: str, path: str) -> str:
+    """The Zoho scope a call needs, e.g. ``ZohoBooks.invoices.READ`` for GET /invoices."""
+    segment = path.strip("/").split("/", 1)[0]
+    module = SCOPE_MODULES.get(segment, segment)
+    return f"ZohoBooks.{module}.{SCOPE_OPERATIONS.get(method.upper(), 'READ')}"

@@ -23,10 +23,12 @@ from tds.config import Settings
 from tds.db.session import Database
 from tds.pages import SourcePage
 from tds.retry import client_policy
-from tds.zoho.auth import ZohoAuthManager, ZohoCredentials, ZohoOAuth
+from tds.zoho.auth import ZohoAuthManager, ZohoCredentials, ZohoOAuth, scope_for
 from tds.zoho.connection_check import ConnectionCheck, check_connection
 from tds.zoho.errors import (
+    NOT_AUTHORIZED_CODE,
     ZohoAPIError,
+    ZohoAuthError,
     ZohoRateLimitError,
     ZohoTransportError,
     ZohoValidationError,
@@ -104,8 +106,9 @@ class UnifiedZohoClient:
                 raise ZohoValidationError(f"Zoho's answer for {path} page {page} has no "
                                           f"{list_key!r} list; check the entity's list key.")
             context = answer.body.get("page_context")
-            more = (context.get("has_more_page") if isinstance(context, dict)
-                    else len(records) >= per_page)
+            # has_more_page is exact (``zoho-books-api.md``); an answer without a page
+            # context (an endpoint whose paging is undocumented) is taken as whole.
+            more = isinstance(context, dict) and bool(context.get("has_more_page"))
             yield SourcePage(records, answer.text, list_key)
             del answer, records
             if not more:
@@ -184,6 +187,11 @@ class UnifiedZohoClient:
             error = error_from_response(response, body)
             if error is None and body is not None:
                 answer = Answer(body, text)
+            elif isinstance(error, ZohoAuthError) and error.code == NOT_AUTHORIZED_CODE:
+                error = ZohoAuthError(  # refused again after the refresh: a missing scope
+                    f"{error} The call {method} {path} needs {scope_for(method, path)}.",
+                    http_status=error.http_status, code=error.code, zoho_message=error.message,
+                    response=response)
         except ZohoAPIError as exc:  # a transport failure, or a refresh after a 401 failed
             error = exc
         return answer, self._logged(method, path, attempt, started, response, error)

@@ -19,7 +19,10 @@ from urllib3.exceptions import NewConnectionError
 from tds.errors import TDSError
 
 DAILY_LIMIT_CODE = 45
-NOT_AUTHORIZED_CODE = 57
+NOT_AUTHORIZED_CODE = 57  # a missing scope, or an expired or revoked access token
+MISSING_AUTHORIZATION_CODE = 14
+NOT_FOUND_CODE = 1002  # "Invoice does not exist.": the record is gone
+WRONG_URL_CODE = 5  # "Invalid URL Passed": a wrong path, never a deleted record
 # Zoho allows 10 token requests per 10 minutes; after "Access Denied" wait a while.
 TOKEN_THROTTLE_WAIT_SECONDS = 60.0
 
@@ -122,16 +125,20 @@ def error_from_response(response: requests.Response,
         return ZohoValidationError(f"{said}: the request was refused; fix the request.", **details)
     if status == 429 or code == DAILY_LIMIT_CODE:
         return _rate_limit_error(response, said, details)
+    if code == NOT_FOUND_CODE:  # Zoho's word decides, whatever the status
+        return ZohoNotFoundError(f"{said}: no such record.", **details)
     if code == NOT_AUTHORIZED_CODE:
-        return ZohoAuthError(f"{said}: the refresh token lacks the scope for this call. Issue a "
-                             "new refresh token with the ZohoBooks scopes TDS needs (e.g. "
+        return ZohoAuthError(f"{said}: refused even with a fresh access token, so the refresh "
+                             "token lacks the scope for this call. Issue a new refresh token "
+                             "with the ZohoBooks scopes TDS needs (e.g. "
                              "ZohoBooks.fullaccess.all).", **details)
     if status == 401:
         return ZohoAuthError(f"{said}: the access token was refused even after a refresh. Check "
                              "ZOHO_DC: the token only works in the data centre that issued it.",
                              **details)
     if status == 404:
-        return ZohoNotFoundError(f"{said}: no such record or path.", **details)
+        return ZohoValidationError(f"{said}: Zoho has no such path; a wrong URL is never a "
+                                   "deleted record. Check ZOHO_API_BASE_URL.", **details)
     if status >= 500:
         return ZohoServerError(f"{said}: Zoho failed; retried automatically, and if it persists "
                                "check status.zoho.com.",

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tds.db import write
-from tds.db.models import Customer, Product
+from tds.db.models import Customer, DocumentKind, Product
 from tds.db.session import Database
 from tds.entities import BY_NAME
 from tds.pages import SourcePage
@@ -50,7 +50,7 @@ def test_documents_from_the_answer_are_stored_as_decoded(database: Database) -> 
     documents[4]["description"] = 'quotes " and \\ backslashes, 𝄞 and \u2028'
     page = source_page(documents)
     with database.session() as session:
-        assert BY_NAME["products"].write(session, "org1", page) == PAGE_SIZE
+        assert BY_NAME["products"].write(session, "org1", page, DocumentKind.SUMMARY) == PAGE_SIZE
     assert stored_documents(database, Product, "org1") == {
         document["item_id"]: document for document in json.loads(page.text)["items"]}
 
@@ -63,7 +63,7 @@ def test_positions_count_the_documents_an_entity_skips(database: Database) -> No
                 for index in range(PAGE_SIZE * 2)]
     page = source_page(contacts, "contacts")
     with database.session() as session:
-        BY_NAME["customers"].write(session, "org1", page)
+        BY_NAME["customers"].write(session, "org1", page, DocumentKind.SUMMARY)
     assert stored_documents(database, Customer, "org1") == {
         contact["contact_id"]: contact for contact in contacts
         if contact["contact_type"] == "customer"}
@@ -74,7 +74,8 @@ def test_the_newest_of_two_copies_in_one_page_keeps_its_own_document(
     documents = [item(index) for index in range(PAGE_SIZE)]
     documents.append(item(5, name="newer copy", last_modified_time="2026-11-01T03:00:00-0800"))
     with database.session() as session:
-        BY_NAME["products"].write(session, "org1", source_page(documents))
+        BY_NAME["products"].write(session, "org1", source_page(documents),
+                                  DocumentKind.SUMMARY)
     assert stored_documents(database, Product, "org1")["900005"]["name"] == "newer copy"
 
 
@@ -104,8 +105,9 @@ def test_the_answer_path_stores_what_the_encoded_path_stores(database: Database)
                  for index in range(PAGE_SIZE)]
     products = BY_NAME["products"]
     with database.session() as session:
-        products.write(session, "from-answer", source_page(documents))
-        products.write(session, "encoded", [dict(document) for document in documents])
+        products.write(session, "from-answer", source_page(documents), DocumentKind.SUMMARY)
+        products.write(session, "encoded", [dict(document) for document in documents],
+                       DocumentKind.SUMMARY)
     columns = [column.name for column in Product.__table__.c
                if column.name not in {"id", "organization_id", "synced_at"}]
     with database.session() as session:

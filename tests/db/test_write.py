@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Table, func, select
 
 from tds.db import write
-from tds.db.models import PriceList, PriceListItem, Product
+from tds.db.models import Invoice, PriceList, PriceListItem, Product, StockLevel
 from tds.db.session import Database
 
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -141,3 +141,57 @@ def test_children_are_replaced_only_under_their_parents_stored_version(
 def test_insert_for_picks_the_dialects_insert(database: Database) -> None:
     statement = write.insert_for(database.engine)(PRODUCTS)
     assert statement.__module__.startswith(f"sqlalchemy.dialects.{database.dialect}")
+
+
+def invoice(version: datetime, kind: str, **document: Any) -> dict[str, Any]:
+    return {"organization_id": "org1", "zoho_id": "INV1", "status": document.get("status"),
+            "last_modified_time": version, "deleted_at": None, "document_kind": kind,
+            "document": {"invoice_id": "INV1", **document}}
+
+
+def stored_invoice(database: Database) -> tuple[str | None, str, dict[str, Any]]:
+    with database.session() as session:
+        row = session.execute(select(Invoice.status, Invoice.document_kind,
+                                     Invoice.document)).one()
+        return row.status, row.document_kind, row.document
+
+
+def write_invoice(database: Database, row: dict[str, Any], skip_unchanged: bool = True) -> int:
+    with database.session() as session:
+        return write.write_rows(session, cast(Table, Invoice.__table__), [row],
+                                skip_unchanged=skip_unchanged)
+
+
+def test_a_summary_never_takes_away_what_the_full_document_brought(database: Database) -> None:
+    lines = [{"line_item_id": "L1", "quantity": 2}]
+    write_invoice(database, invoice(T0, "full", status="sent", line_items=lines, notes="n"))
+    # The same version listed: nothing new, the row stays full.
+    assert write_invoice(database, invoice(T0, "summary", status="sent")) == 0
+    assert stored_invoice(database)[1] == "full"
+    # A newer list row: its columns and keys win, the detail stays, the row awaits a GET.
+    later = T0 + timedelta(minutes=1)
+    assert write_invoice(database, invoice(later, "summary", status="paid")) == 1
+    status, kind, document = stored_invoice(database)
+    assert (status, kind, document["line_items"], document["notes"]) == (
+        "paid", "summary", lines, "n")
+    # The full record of that version replaces the document and makes the row full again.
+    assert write_invoice(database, invoice(later, "full", status="paid", line_items=[])) == 1
+    assert stored_invoice(database)[1:] == ("full", {"invoice_id": "INV1", "status": "paid",
+                                                     "line_items": []})
+
+
+def test_compared_columns_are_news_at_an_unchanged_stamp(database: Database) -> None:
+    stock = write.Target(cast(Table, StockLevel.__table__),
+                         key=("organization_id", "zoho_id", "location_id"),
+                         compared=("stock_on_hand",))
+
+    def level(quantity: int) -> dict[str, Any]:
+        return {"organization_id": "org1", "zoho_id": "I1", "location_id": "",
+                "stock_on_hand": Decimal(quantity), "last_modified_time": T0,
+                "deleted_at": None, "document_kind": "summary", "document": {}}
+
+    with database.session() as session:
+        assert write.write_rows(session, stock, [level(5)]) == 1
+        assert write.write_rows(session, stock, [level(5)]) == 0
+        assert write.write_rows(session, stock, [level(3)]) == 1  # moved, same stamp
+        assert session.scalars(select(StockLevel.stock_on_hand)).one() == Decimal(3)

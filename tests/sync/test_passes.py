@@ -8,10 +8,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tds import sync
+from tds import events, sync
 from tds.config import Settings
 from tds.db import write
-from tds.db.models import Customer, PriceList, Product, StockLevel, SyncState
+from tds.db.models import (
+    Customer,
+    Invoice,
+    InvoiceLineItem,
+    PriceList,
+    Product,
+    StockLevel,
+    SyncState,
+)
 from tds.db.session import Database
 from tds.entities import BY_NAME
 from tds.mapping import parse_zoho_time
@@ -151,3 +159,102 @@ def test_a_full_page_upsert_keeps_the_guard_and_undeletes(database: Database) ->
     assert all(rows[str(n)][:2] == ("second", Decimal(5)) for n in range(75, 150))
     assert rows["149"][2] is None
     assert rows["3"][1] == Decimal(3)
+
+
+def invoice_record(number: int, second: str, lines: int = 1) -> dict[str, Any]:
+    return {"invoice_id": f"I{number}", "invoice_number": f"INV-{number}", "status": "sent",
+            "total": "10.00", "notes": "only in the full record",
+            "last_modified_time": f"2024-01-01T00:00:{second}+0000",
+            "line_items": [{"line_item_id": f"L{number}-{n}", "item_id": "A", "quantity": n + 1,
+                            "rate": 5, "item_total": 5 * (n + 1)} for n in range(lines)]}
+
+
+class ListsSummaries(FakeZoho):
+    """A Zoho whose list rows are summaries of the records its GET gives."""
+
+    def paginated_fetch(self, path: str, list_key: str, params: Any = None,
+                        per_page: int = 200) -> Any:
+        for page in super().paginated_fetch(path, list_key, params, per_page):
+            yield [{key: value for key, value in row.items()
+                    if key not in ("line_items", "notes")} for row in page]
+
+
+def test_full_then_incremental_keeps_every_detail_field_and_line_item(
+        database: Database) -> None:
+    invoices = BY_NAME["invoices"]
+    zoho = ListsSummaries({"/invoices": [invoice_record(1, "01"), invoice_record(2, "01", 2)]})
+    report = sync.sync_full(database, zoho, invoices, ORG, details=True)
+    assert (report.written, report.details) == (2, 2)
+    zoho.records["/invoices"][0] = invoice_record(1, "05", lines=3)  # changed in Zoho
+    calls = len(zoho.calls)
+    report = sync.sync_incremental(database, zoho, invoices, ORG, details=True)
+    assert report.details == 1
+    assert zoho.calls[calls:] == ["list /invoices", "/invoices/I1"]  # one call per change
+    with database.session() as session:
+        documents: dict[str, Any] = dict(session.execute(select(Invoice.zoho_id,
+                                                                Invoice.document)).all())
+        kinds = set(session.scalars(select(Invoice.document_kind)))
+        lines = session.execute(select(InvoiceLineItem.invoice_id, InvoiceLineItem.quantity)
+                                .order_by(InvoiceLineItem.line_item_id)).all()
+    assert kinds == {"full"}
+    assert all(document["notes"] and document["line_items"] for document in documents.values())
+    assert [tuple(line) for line in lines] == [
+        ("I1", Decimal(1)), ("I1", Decimal(2)), ("I1", Decimal(3)),
+        ("I2", Decimal(1)), ("I2", Decimal(2))]
+
+
+def test_without_details_list_rows_merge_over_the_full_record(database: Database) -> None:
+    invoices = BY_NAME["invoices"]
+    zoho = ListsSummaries({"/invoices": [invoice_record(1, "01")]})
+    fetched = events.fetch_event(zoho, invoices, {"invoice_id": "I1"}, "I1")
+    with database.session() as session:
+        events.write_event(session, invoices, ORG, fetched)  # an id-only webhook: the GET
+    zoho.records["/invoices"][0] = {**invoice_record(1, "09"), "status": "paid"}
+    sync.sync_incremental(database, zoho, invoices, ORG)
+    with database.session() as session:
+        status, kind, document = session.execute(select(
+            Invoice.status, Invoice.document_kind, Invoice.document)).one()
+    assert (status, kind) == ("paid", "summary")
+    assert document["line_items"]
+    assert document["notes"]
+
+
+def stocked_item(item_id: str, stamp: str, **located: int) -> dict[str, Any]:
+    total = sum(located.values())
+    return {"item_id": item_id, "name": "Bolt", "sku": f"S-{item_id}", "stock_on_hand": total,
+            "available_stock": total, "last_modified_time": f"2024-01-01T00:00:{stamp}+0000",
+            "locations": [{"location_id": location, "location_name": location.title(),
+                           "location_stock_on_hand": quantity,
+                           "location_available_stock": quantity}
+                          for location, quantity in located.items()]}
+
+
+class ListsItemsWithoutLocations(FakeZoho):
+    """Item list rows carry the totals, never ``locations[]`` (only the GET does)."""
+
+    def paginated_fetch(self, path: str, list_key: str, params: Any = None,
+                        per_page: int = 200) -> Any:
+        for page in super().paginated_fetch(path, list_key, params, per_page):
+            yield [{k: v for k, v in row.items() if k != "locations"} for row in page]
+
+
+def stock_rows(database: Database) -> dict[tuple[str, str], Decimal | None]:
+    with database.session() as session:
+        return {(zoho_id, location): quantity for zoho_id, location, quantity in
+                session.execute(select(StockLevel.zoho_id, StockLevel.location_id,
+                                       StockLevel.stock_on_hand))}
+
+
+def test_stock_is_kept_per_location_and_a_move_without_a_stamp_is_seen(
+        database: Database) -> None:
+    stock = BY_NAME["stock"]
+    zoho = ListsItemsWithoutLocations({"/items": [stocked_item("1", "01", north=3, south=4)]})
+    sync.sync_incremental(database, zoho, stock, ORG, details=True)
+    assert stock_rows(database) == {("1", ""): Decimal(7), ("1", "north"): Decimal(3),
+                                    ("1", "south"): Decimal(4)}
+    assert sync.sync_incremental(database, zoho, stock, ORG, details=True).written == 0
+    zoho.records["/items"][0] = stocked_item("1", "01", north=1, south=4)  # same stamp
+    report = sync.sync_incremental(database, zoho, stock, ORG, details=True)
+    assert (report.written, report.details) == (1, 1)
+    assert stock_rows(database) == {("1", ""): Decimal(5), ("1", "north"): Decimal(1),
+                                    ("1", "south"): Decimal(4)}

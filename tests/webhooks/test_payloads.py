@@ -55,5 +55,6 @@ def test_form_without_jsonstring_is_read_as_fields() -> None:
 def test_json_with_a_charset_and_vendor_json_types_are_accepted() -> None:
     assert parse_body("application/json; charset=utf-8", b'{"a": 1}').document == {"a": 1}
     assert parse_body("application/vnd.zoho+json", b'{"a": 1}').document == {"a": 1}
+    assert parse_body("text/json", b'{"a": 1}').document == {"a": 1}  # JSON is JSON
     with pytest.raises(UnsupportedContentTypeError):
-        parse_body("text/json", b'{"a": 1}')
+        parse_body("text/json", b"a=1")

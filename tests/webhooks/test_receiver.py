@@ -129,8 +129,8 @@ def test_standard_webhook_id_is_the_dedup_key(receiver: FlaskClient, database: D
     ({"item": {"name": "no id"}}, "item_id"),
     ({"item_id": {"a": 1}}, "item_id"),
     ({"item_id": True}, "item_id"),
-    ({"item_id": "1", "last_modified_time": 5}, "last_modified_time"),
-    ([{"item_id": "1"}], "array"),
+    ({"item_id": "1", "last_modified_time": "2023-13-45T99:00:00+0000"}, "last_modified_time"),
+    ([{"item_id": "1"}, {"item_id": "2"}], "array"),
 ])
 def test_invalid_records_are_400_and_say_why(receiver: FlaskClient, database: Database,
                                              document: object, fragment: str) -> None:
@@ -163,12 +163,12 @@ def test_unknown_entity_is_404(receiver: FlaskClient) -> None:
     assert "products" in answer.get_json()["message"]
 
 
-@pytest.mark.parametrize("method", ["GET", "DELETE", "PATCH"])
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
 def test_other_methods_are_405(receiver: FlaskClient, method: str) -> None:
     answer = receiver.open(PRODUCTS, method=method)
     assert answer.status_code == 405
-    assert answer.headers["Allow"] == "POST, PUT"
-    assert "POST" in answer.get_json()["message"]
+    assert answer.headers["Allow"] == "POST, PUT, DELETE"
+    assert "DELETE" in answer.get_json()["message"]
 
 
 def test_a_body_over_the_limit_is_413_from_content_length(settings: Settings,
@@ -194,14 +194,25 @@ def test_a_chunked_body_is_read_within_bounds(settings: Settings, database: Data
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data",
                                           ""])
-def test_other_content_types_are_415(receiver: FlaskClient, database: Database,
-                                     content_type: str) -> None:
-    body = json.dumps(item()).encode()
+def test_a_body_that_is_not_json_nor_a_form_is_415(receiver: FlaskClient, database: Database,
+                                                  content_type: str) -> None:
+    body = b"<item><item_id>1</item_id></item>"
     answer = receiver.post(PRODUCTS, data=body,
                            headers=zoho_headers(body, content_type=content_type))
     assert answer.status_code == 415
     assert "application/json" in answer.get_json()["message"]
     assert stored_events(database) == []
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "application/octet-stream", ""])
+def test_json_under_any_label_is_read_as_json(receiver: FlaskClient, database: Database,
+                                              content_type: str) -> None:
+    body = json.dumps({"item": item()}).encode()
+    answer = receiver.post(PRODUCTS, data=body,
+                           headers=zoho_headers(body, content_type=content_type))
+    assert answer.status_code == 202, answer.get_json()
+    assert [event.zoho_id for event in stored_events(database)] == [item()["item_id"]]
 
 
 def test_a_database_that_points_nowhere_is_503(tmp_path: Path) -> None:

@@ -46,7 +46,11 @@ def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> req
         (401, {"code": 57, "message": "You are not authorized"}, ZohoAuthError, False),
         (403, {"code": 57, "message": "You are not authorized"}, ZohoAuthError, False),
         (404, {"code": 1002, "message": "Invoice does not exist."}, ZohoNotFoundError, False),
-        (405, {"code": 5, "message": "Method not allowed"}, ZohoValidationError, False),
+        # "Not found" is Zoho's code 1002 whatever the status; code 5 is a wrong URL.
+        (400, {"code": 1002, "message": "Invoice does not exist."}, ZohoNotFoundError, False),
+        (404, {"code": 5, "message": "Invalid URL Passed"}, ZohoValidationError, False),
+        (404, "", ZohoValidationError, False),
+        (405, {"code": 37, "message": "Method not allowed"}, ZohoValidationError, False),
         (429, {"code": 44, "message": "Too many requests"}, ZohoRateLimitError, True),
         (429, {"code": 45, "message": "maximum number of API calls for the day"},
          ZohoRateLimitError, True),
