@@ -90,6 +90,7 @@ class Settings:
     zoho_timeout_seconds: float = 30.0
     zoho_max_attempts: int = 4
     zoho_token_refresh_margin_seconds: int = 300
+    zoho_token_window_seconds: float = 600.0
     zoho_budget_wait_seconds: float = 120.0
     uses_sandbox: bool = False
     # Webhooks
@@ -361,6 +362,7 @@ def _zoho_settings(env: _Reader) -> dict[str, Any]:
         "zoho_timeout_seconds": env.number("ZOHO_TIMEOUT_SECONDS", 30.0),
         "zoho_max_attempts": env.integer("ZOHO_MAX_ATTEMPTS", 4, minimum=1),
         "zoho_token_refresh_margin_seconds": env.integer("ZOHO_TOKEN_REFRESH_MARGIN_SECONDS", 300),
+        "zoho_token_window_seconds": env.number("ZOHO_TOKEN_WINDOW_SECONDS", 600.0),
         "zoho_budget_wait_seconds": env.number("ZOHO_BUDGET_WAIT_SECONDS", 120.0),
     }
 

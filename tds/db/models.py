@@ -221,19 +221,24 @@ class OAuthToken(Base):
     # The database lock's lease when Redis is absent: who refreshes, until when.
     refresh_lock_owner: Mapped[str | None] = mapped_column(String(64))
     refresh_lock_until: Mapped[datetime | None]
+    # Zoho refused a grant ("Access Denied"): nobody asks again before this.
+    refresh_blocked_until: Mapped[datetime | None]
 
 
 class RateBucket(Base):
-    """The per-organization Zoho rate budget when Redis is not configured."""
+    """The Zoho rate budget of one organization and API host when Redis is not set."""
 
     __tablename__ = "tds_rate_buckets"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    bucket_key: Mapped[str] = mapped_column(String(128), unique=True)
+    bucket_key: Mapped[str] = mapped_column(String(200), unique=True)
     tokens: Mapped[float] = mapped_column(Float)
     refilled_at: Mapped[datetime]
-    day: Mapped[str] = mapped_column(String(10))
+    # The day's quota: calls used, Zoho's limit (X-Rate-Limit-Limit) once seen, and
+    # when the count resets (X-Rate-Limit-Reset after now; UTC midnight until Zoho says).
     day_count: Mapped[int] = mapped_column(Integer, default=0)
+    day_limit: Mapped[int | None] = mapped_column(Integer)
+    day_resets_at: Mapped[datetime | None]
     in_flight: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -25,7 +25,12 @@ from tds.config import Settings
 from tds.db.models import OAuthToken
 from tds.db.session import Database
 from tds.db.write import insert_for
-from tds.zoho.errors import ZohoAuthError, error_from_response, transport_error
+from tds.zoho.errors import (
+    ZohoAuthError,
+    ZohoRateLimitError,
+    error_from_response,
+    transport_error,
+)
 from tds.zoho.locks import DatabaseRefreshLock, RedisRefreshLock, RefreshLock
 
 POLL_SECONDS = 0.05
@@ -49,8 +54,11 @@ class ZohoCredentials:
 
     @property
     def key(self) -> str:
-        """The token row's key: a hash, so the refresh token is never stored in clear."""
-        material = "\n".join((self.accounts_url, self.client_id, self.refresh_token))
+        """The token row's key: a hash of the whole grant (client secret included, so a
+        token cached under a right secret never answers for a wrong one); the secrets
+        are never stored in clear."""
+        material = "\n".join((self.accounts_url, self.client_id, self.client_secret,
+                              self.refresh_token))
         return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -79,6 +87,7 @@ class ZohoAuthManager:
         self._http = session or requests.Session()
         lease = self._timeout + 5.0
         self._wait = lease + 5.0
+        self._window = settings.zoho_token_window_seconds
         self._lock: RefreshLock = (
             RedisRefreshLock(redis_client, f"tds:oauth:{credentials.key}:lock", lease)
             if redis_client is not None
@@ -112,13 +121,20 @@ class ZohoAuthManager:
         deadline = time.monotonic() + self._wait
         self._ensure_row()
         while True:
-            stored = self._read()
+            stored, blocked_for = self._read()
             if stored is not None and stored.usable(self._margin):
                 self._cached = stored
                 return stored
+            if blocked_for > 0:
+                if stored is not None and stored.usable():
+                    return stored  # renewal waits for Zoho's window; this one still works
+                raise self._throttled(blocked_for)
             if self._lock.try_acquire():
                 try:
-                    stored = self._read()  # someone may have refreshed before we got the lock
+                    # Someone may have refreshed (or been refused) before we got the lock.
+                    stored, blocked_for = self._read()
+                    if blocked_for > 0 and (stored is None or not stored.usable()):
+                        raise self._throttled(blocked_for)
                     if stored is None or not stored.usable(self._margin):
                         stored = self._refresh()
                     self._cached = stored
@@ -144,6 +160,9 @@ class ZohoAuthManager:
         except requests.RequestException as exc:
             raise transport_error(exc, url) from exc
         error = error_from_response(response)
+        if isinstance(error, ZohoRateLimitError):  # "Access Denied": too many grants
+            self._block_refreshes()
+            raise self._throttled(self._window)
         if error is not None:
             raise error
         body = response.json()
@@ -164,15 +183,36 @@ class ZohoAuthManager:
             )
         return token
 
-    def _read(self) -> AccessToken | None:
+    def _read(self) -> tuple[AccessToken | None, float]:
+        """The shared token, if any, and the seconds until Zoho grants another."""
         with self._database.session() as session:
             row = session.execute(
-                select(OAuthToken.access_token, OAuthToken.api_domain, OAuthToken.expires_at)
+                select(OAuthToken.access_token, OAuthToken.api_domain, OAuthToken.expires_at,
+                       OAuthToken.refresh_blocked_until)
                 .where(OAuthToken.credential_key == self.credentials.key)
             ).one_or_none()
-        if row is None or row.access_token is None or row.expires_at is None:
-            return None
-        return AccessToken(row.access_token, row.api_domain, row.expires_at)
+        if row is None:
+            return None, 0.0
+        blocked_for = 0.0 if row.refresh_blocked_until is None else max(
+            0.0, (row.refresh_blocked_until - datetime.now(UTC)).total_seconds())
+        if row.access_token is None or row.expires_at is None:
+            return None, blocked_for
+        return AccessToken(row.access_token, row.api_domain, row.expires_at), blocked_for
+
+    def _block_refreshes(self) -> None:
+        """Zoho refused a grant: no process asks again before its window has passed."""
+        until = datetime.now(UTC) + timedelta(seconds=self._window)
+        with self._database.session() as session:
+            session.execute(update(OAuthToken)
+                            .where(OAuthToken.credential_key == self.credentials.key)
+                            .values(refresh_blocked_until=until))
+
+    def _throttled(self, seconds: float) -> ZohoRateLimitError:
+        return ZohoRateLimitError(
+            f"Zoho grants no new access token to this refresh token for {seconds:.0f}s (at "
+            "most 10 grants in 10 minutes, zoho-books-api.md); waiting for its window. If "
+            "this recurs, another app or process uses the same refresh token.",
+            retry_after=seconds, token_window=True)
 
     def _ensure_row(self) -> None:
         with self._database.session() as session:

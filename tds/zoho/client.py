@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -42,6 +42,7 @@ from tds.zoho.ratelimit import make_budget
 log = logging.getLogger("tds.zoho")
 
 CONNECT_RETRIES = 2  # the transport's share: connections refused before anything was sent
+REPORTED_WAIT_SECONDS = 2.0  # a wait this long is said (logs, the CLI's progress line)
 Params = Mapping[str, Any]
 
 
@@ -69,6 +70,8 @@ class UnifiedZohoClient:
         self.http = _mount(session or requests.Session(), settings)
         self.http.auth = ZohoOAuth(self.auth, before_resend=self.budget.acquire)
         self.retry_policy = client_policy(settings)
+        # Told before each long wait (a limit's window, a token's): the CLI shows it.
+        self.on_wait: Callable[[str, float], None] = _log_wait
         self._owned_database: Database | None = None
 
     @classmethod
@@ -138,7 +141,10 @@ class UnifiedZohoClient:
             delay = self._retry_delay(error, attempt, idempotent=method != "POST")
             if delay is None:
                 raise error
-            if not self.settings.testing:  # tests switch backoff sleeps off with one setting
+            # Tests switch backoff sleeps off with one setting; a wait Zoho asked for stays.
+            if error.retry_after is not None or not self.settings.testing:
+                if delay >= REPORTED_WAIT_SECONDS:
+                    self.on_wait(str(error), delay)
                 time.sleep(delay)
 
     def test_connection(self) -> ConnectionCheck:
@@ -185,6 +191,8 @@ class UnifiedZohoClient:
             text = answer_text(response)
             body = json_object_of(text)
             error = error_from_response(response, body)
+            if isinstance(error, ZohoRateLimitError) and error.http_status == 429:
+                self._hold_everyone(error)
             if error is None and body is not None:
                 answer = Answer(body, text)
             elif isinstance(error, ZohoAuthError) and error.code == NOT_AUTHORIZED_CODE:
@@ -195,6 +203,13 @@ class UnifiedZohoClient:
         except ZohoAPIError as exc:  # a transport failure, or a refresh after a 401 failed
             error = exc
         return answer, self._logged(method, path, attempt, started, response, error)
+
+    def _hold_everyone(self, error: ZohoRateLimitError) -> None:
+        """Zoho refused a call for a limit: every process waits, not only this one."""
+        if error.daily:
+            self.budget.exhaust_day(error.retry_after)
+        elif error.retry_after is not None:
+            self.budget.pause(error.retry_after)
 
     @staticmethod
     def _logged(method: str, path: str, attempt: int, started: float,
@@ -216,6 +231,10 @@ class UnifiedZohoClient:
         if not idempotent and not unsent:
             return None  # Zoho may have created it: the caller looks it up, then retries
         return self.retry_policy.delay(error, attempt)
+
+
+def _log_wait(reason: str, seconds: float) -> None:
+    log.warning("waiting for Zoho", extra={"wait_seconds": round(seconds, 1), "reason": reason})
 
 
 def _mount(session: requests.Session, settings: Settings) -> requests.Session:

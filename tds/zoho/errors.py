@@ -23,8 +23,9 @@ NOT_AUTHORIZED_CODE = 57  # a missing scope, or an expired or revoked access tok
 MISSING_AUTHORIZATION_CODE = 14
 NOT_FOUND_CODE = 1002  # "Invoice does not exist.": the record is gone
 WRONG_URL_CODE = 5  # "Invalid URL Passed": a wrong path, never a deleted record
-# Zoho allows 10 token requests per 10 minutes; after "Access Denied" wait a while.
-TOKEN_THROTTLE_WAIT_SECONDS = 60.0
+# Zoho allows 10 token requests per 10 minutes; after "Access Denied" it grants none for
+# the rest of the window (up to 10 minutes).
+TOKEN_THROTTLE_WAIT_SECONDS = 600.0
 
 
 class ZohoAPIError(TDSError):
@@ -54,11 +55,15 @@ class ZohoAuthError(ZohoAPIError):
 
 
 class ZohoRateLimitError(ZohoAPIError):
-    """A rate budget is spent: per minute (retry after a wait) or for the day."""
+    """A limit was reached: the minute's (wait a little), the day's quota (`daily`, wait
+    for its reset) or the token endpoint's grants (`token_window`, wait for the window).
+    ``retry_after`` says how long."""
 
-    def __init__(self, message: str, *, daily: bool = False, **details: Any) -> None:
+    def __init__(self, message: str, *, daily: bool = False, token_window: bool = False,
+                 **details: Any) -> None:
         super().__init__(message, **details)
         self.daily = daily
+        self.token_window = token_window
 
 
 class ZohoNotFoundError(ZohoAPIError):
@@ -165,9 +170,9 @@ def _token_error(response: requests.Response, error: str, description: str) -> Z
     if error.lower() == "access denied":
         return ZohoRateLimitError(
             "Zoho refused to issue another access token (too many token requests: at most 10 "
-            "per 10 minutes). TDS waits and retries; if it persists, look for another process "
-            "or app using the same refresh token.",
-            retry_after=TOKEN_THROTTLE_WAIT_SECONDS, **details)
+            "per 10 minutes). TDS waits for the window; if it persists, look for another "
+            "process or app using the same refresh token.",
+            retry_after=TOKEN_THROTTLE_WAIT_SECONDS, token_window=True, **details)
     return ZohoAuthError(f"Zoho's accounts server refused the token request ({error}: "
                          f"{description or 'no description'}); check the Zoho credentials.",
                          **details)
@@ -181,10 +186,12 @@ def _rate_limit_error(response: requests.Response, said: str,
             f"{said}: the organization's daily API quota is spent. Syncing resumes when it "
             "resets; raise ZOHO_DAILY_LIMIT only if the Zoho plan allows more.",
             retry_after=reset, daily=True, **details)
+    # Zoho's per-minute answer may carry no Retry-After (unconfirmed): wait out the minute.
+    wait = _seconds(response.headers.get("Retry-After"))
     return ZohoRateLimitError(
-        f"{said}: the per-minute limit was hit. Retried after a wait; if this recurs, another "
-        "app shares the organization's budget: lower ZOHO_RATE_LIMIT_PER_MIN.",
-        retry_after=_seconds(response.headers.get("Retry-After")), **details)
+        f"{said}: the per-minute limit was hit. The calls wait for the window; if this recurs, "
+        "another app shares the organization's budget: lower ZOHO_RATE_LIMIT_PER_MIN.",
+        retry_after=wait if wait is not None else 60.0 - time() % 60.0 + 0.5, **details)
 
 
 def _seconds(value: str | None) -> float | None:

@@ -53,8 +53,8 @@ def test_transient_server_errors_are_ridden_out(settings: Settings, database: Da
 
 
 @pytest.mark.parametrize(("method", "path", "params", "status", "error"), [
-    ("GET", "/items/0000", {}, 404, ZohoNotFoundError),
-    ("GET", "/bad", {}, 404, ZohoNotFoundError),  # Zoho: 404, code 5 "Invalid URL Passed"
+    ("GET", "/items/0000", {}, 404, ZohoNotFoundError),  # code 1002: the record is gone
+    ("GET", "/bad", {}, 404, ZohoValidationError),  # code 5 "Invalid URL Passed": a wrong path
     ("GET", "/items", {"sort_order": "X"}, 400, ZohoValidationError),
     ("DELETE", "/items", {}, 405, ZohoValidationError),
     ("POST", "/salesorders", {}, 400, ZohoValidationError),  # customer_id missing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 
@@ -90,12 +91,45 @@ def test_a_smaller_zoho_quota_wins(budget_factory: BudgetFactory) -> None:
     assert raised.value.daily
 
 
-def test_a_smaller_configured_quota_wins(budget_factory: BudgetFactory) -> None:
+def test_zohos_limit_replaces_the_configured_one_once_seen(
+        budget_factory: BudgetFactory) -> None:
     budget = budget_factory(zoho_rate_limit_per_min=60_000, zoho_daily_limit=3)
-    budget.observe({"X-Rate-Limit-Limit": "10000", "X-Rate-Limit-Remaining": "9999",
+    budget.observe({"X-Rate-Limit-Limit": "1000", "X-Rate-Limit-Remaining": "996",
                     "X-Rate-Limit-Reset": "600"})
-    budget.acquire()
-    budget.acquire()  # ZOHO_DAILY_LIMIT=3 and Zoho counted one: two left
+    for _ in range(10):  # ZOHO_DAILY_LIMIT=3 no longer stands: Zoho said 996 are left
+        budget.acquire()
+    budget.observe({"X-Rate-Limit-Limit": "1000", "X-Rate-Limit-Remaining": "0",
+                    "X-Rate-Limit-Reset": "7200"})
     with pytest.raises(ZohoRateLimitError) as raised:
         budget.acquire()
     assert raised.value.daily
+    assert "1000 calls a day" in str(raised.value)  # Zoho's figure, not ZOHO_DAILY_LIMIT's
+    assert raised.value.retry_after == pytest.approx(7200, abs=5)  # until Zoho's reset
+
+
+def test_the_day_resets_when_zoho_said(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_rate_limit_per_min=60_000, zoho_daily_limit=1000)
+    budget.exhaust_day(1.0)  # code 45 with one second to the reset
+    with pytest.raises(ZohoRateLimitError):
+        budget.acquire()
+    time.sleep(1.2)
+    budget.acquire()  # reset: calls go again
+
+
+def test_organizations_keep_their_own_quota(budget_factory: BudgetFactory) -> None:
+    spent = budget_factory(zoho_rate_limit_per_min=60_000, zoho_organization_id="org-a")
+    other = budget_factory(zoho_rate_limit_per_min=60_000, zoho_organization_id="org-b")
+    spent.exhaust_day(3600)
+    with pytest.raises(ZohoRateLimitError):
+        spent.acquire()
+    other.acquire()
+
+
+def test_a_minute_refusal_pauses_every_process(budget_factory: BudgetFactory) -> None:
+    refused = budget_factory(zoho_rate_limit_per_min=600, zoho_budget_wait_seconds=0.5)
+    other_process = budget_factory(zoho_rate_limit_per_min=600, zoho_budget_wait_seconds=0.5)
+    refused.pause(30)
+    with pytest.raises(ZohoRateLimitError) as raised:
+        other_process.acquire()
+    assert not raised.value.daily
+    assert raised.value.retry_after == pytest.approx(30, abs=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import redis
 
 from tds.config import Settings
@@ -16,8 +18,10 @@ __all__ = ["HEADROOM", "DatabaseTokenBucket", "RateBudget", "RedisTokenBucket", 
 
 def make_budget(settings: Settings, database: Database,
                 redis_client: redis.Redis | None = None) -> RateBudget:
-    """Redis when a client is given (REDIS_URL set), else the database."""
+    """The budget of the configured organization on the configured API host: in Redis
+    when a client is given (REDIS_URL set), else in the database."""
     organization_id = settings.zoho_organization_id
+    host = urlsplit(settings.zoho_api_base_url).netloc
     if redis_client is not None:
-        return RedisTokenBucket(redis_client, organization_id, settings)
-    return DatabaseTokenBucket(database, organization_id, settings)
+        return RedisTokenBucket(redis_client, organization_id, host, settings)
+    return DatabaseTokenBucket(database, organization_id, host, settings)

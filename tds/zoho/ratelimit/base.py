@@ -1,4 +1,4 @@
-"""One Zoho rate budget per organization, shared by every process and host.
+"""One Zoho rate budget per organization and API host, shared by every process and host.
 
 The per-minute limit is a token bucket of capacity 1 refilled at
 ``HEADROOM x ZOHO_RATE_LIMIT_PER_MIN`` per minute. A caller *reserves* the
@@ -7,10 +7,17 @@ debt) and sleeps exactly until its token is due, so callers are spaced
 ``1/rate`` apart in the order they asked and no window of any alignment
 ever sees more than the limit. A reservation further away than
 ``ZOHO_BUDGET_WAIT_SECONDS`` is refused with :class:`ZohoRateLimitError`
-(the Celery task retries later). The same step counts the day's calls
-against ``ZOHO_DAILY_LIMIT``, and Zoho's ``X-Rate-Limit-*`` headers correct
-that count. A separate semaphore caps calls in flight at
-``ZOHO_MAX_CONCURRENCY``.
+(the work waits in a lower layer). A per-minute 429 from Zoho books the
+bucket for the wait Zoho asked (or until the minute rolls over), so every
+process pauses, not only the one that was refused.
+
+The daily quota is Zoho's (``zoho-books-api.md``: trust the headers): its
+``X-Rate-Limit-Limit``, ``-Remaining`` and ``-Reset`` (seconds until the
+organization's midnight) set the day's limit, the calls used and when they
+reset; ``ZOHO_DAILY_LIMIT`` and UTC midnight stand in until Zoho has said.
+Once the day is spent (or Zoho answered code 45) no call leaves until the
+reset, and the refusal quotes Zoho's figures. A separate semaphore caps
+calls in flight at ``ZOHO_MAX_CONCURRENCY``.
 
 Storage is Redis (:class:`RedisTokenBucket`) when ``REDIS_URL`` is set,
 else the database (:class:`DatabaseTokenBucket`).
@@ -40,15 +47,17 @@ class Reservation(NamedTuple):
     granted: bool
     wait: float  # seconds until the token is due (or would be, when refused)
     daily_spent: bool = False
+    day_limit: int = 0  # the day's limit in force (Zoho's when it has said)
 
 
 class RateBudget(ABC):
     """The shared budget: take a token before every HTTP call to Zoho."""
 
-    def __init__(self, organization_id: str, settings: Settings) -> None:
+    def __init__(self, organization_id: str, api_host: str, settings: Settings) -> None:
         self.organization_id = organization_id
+        self.key = f"tds:rate:{organization_id}@{api_host}"
         self.rate = settings.zoho_rate_limit_per_min * HEADROOM / 60.0  # tokens per second
-        self.daily_limit = settings.zoho_daily_limit
+        self.daily_limit = settings.zoho_daily_limit  # until Zoho's headers say otherwise
         self.max_concurrency = settings.zoho_max_concurrency
         self.max_wait = settings.zoho_budget_wait_seconds
         # A slot not given back (its process died) lapses after one call's worst case.
@@ -59,14 +68,16 @@ class RateBudget(ABC):
         reservation = self._reserve(self.max_wait)
         if reservation.daily_spent:
             raise ZohoRateLimitError(
-                f"The daily Zoho API quota ({self.daily_limit} calls) of organization "
-                f"{self.organization_id} is spent; syncing resumes after the daily reset.",
-                retry_after=reservation.wait or seconds_to_utc_midnight(), daily=True)
+                f"Zoho's daily API quota for organization {self.organization_id} is spent "
+                f"({reservation.day_limit} calls a day, by Zoho's X-Rate-Limit-Limit once it "
+                f"has answered, else ZOHO_DAILY_LIMIT); calls resume when it resets in "
+                f"{_duration(reservation.wait)}. Work waits for it; nothing is lost.",
+                retry_after=reservation.wait, daily=True)
         if not reservation.granted:
             raise ZohoRateLimitError(
                 f"The shared Zoho rate budget is booked {reservation.wait:.0f}s ahead, longer "
-                f"than ZOHO_BUDGET_WAIT_SECONDS={self.max_wait:g}; the call is retried later.",
-                retry_after=reservation.wait)
+                f"than ZOHO_BUDGET_WAIT_SECONDS={self.max_wait:g}; the call waits in the "
+                "task's turn instead.", retry_after=reservation.wait)
         if reservation.wait > 0:
             time.sleep(reservation.wait)
 
@@ -86,21 +97,24 @@ class RateBudget(ABC):
             self._free_slot(token)
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Correct the day's count from Zoho's ``X-Rate-Limit-*`` headers, when present.
-
-        The headers track the daily quota: ``Limit`` calls a day, ``Remaining`` left,
-        ``Reset`` seconds until it refills. The count is set so that both
-        ``ZOHO_DAILY_LIMIT`` and Zoho's remaining calls hold: when the plan allows
-        fewer calls than configured, the budget stops where Zoho would.
-        """
+        """Take the day's figures from Zoho's ``X-Rate-Limit-*`` headers, when present:
+        ``Limit`` calls a day, ``Remaining`` left, ``Reset`` seconds until they refill."""
         remaining = _int(headers.get("X-Rate-Limit-Remaining"))
         if remaining is None:
             return
-        remaining = max(0, remaining)
-        limit = _int(headers.get("X-Rate-Limit-Limit")) or self.daily_limit
+        limit = _int(headers.get("X-Rate-Limit-Limit"))
         reset = _int(headers.get("X-Rate-Limit-Reset"))
-        used = max(limit - remaining, self.daily_limit - remaining, 0)
-        self._correct(used, float(reset) if remaining == 0 and reset is not None else None)
+        day_limit = limit if limit and limit > 0 else None
+        self._record_day(day_limit, max(0, remaining),
+                         float(reset) if reset is not None and reset >= 0 else None)
+
+    def exhaust_day(self, resets_in: float | None) -> None:
+        """Zoho said the day's quota is spent (code 45): no call until it resets."""
+        self._record_day(None, 0, resets_in)
+
+    def pause(self, seconds: float) -> None:
+        """Zoho refused a call for the minute: every process waits `seconds` first."""
+        self._book_ahead(max(0.0, seconds))
 
     @abstractmethod
     def _reserve(self, max_wait: float) -> Reservation:
@@ -115,8 +129,13 @@ class RateBudget(ABC):
         """Give a slot back."""
 
     @abstractmethod
-    def _correct(self, used_today: int, blocked_for: float | None) -> None:
-        """Store Zoho's count of today's calls; block the day when Zoho says none remain."""
+    def _record_day(self, limit: int | None, remaining: int, resets_in: float | None) -> None:
+        """Store Zoho's figures: the day's limit (None: keep), the calls left, and the
+        seconds until the count resets (None: keep)."""
+
+    @abstractmethod
+    def _book_ahead(self, seconds: float) -> None:
+        """Push the bucket's next free token at least `seconds` away."""
 
 
 def refill_and_reserve(tokens: float, elapsed: float, rate: float,
@@ -129,14 +148,16 @@ def refill_and_reserve(tokens: float, elapsed: float, rate: float,
     return tokens - 1.0, Reservation(granted=True, wait=wait)
 
 
-def today() -> str:
-    return datetime.now(UTC).date().isoformat()
-
-
-def seconds_to_utc_midnight() -> float:
-    now = datetime.now(UTC)
+def seconds_to_utc_midnight(now: datetime | None = None) -> float:
+    """Until the next UTC midnight: the day's reset until Zoho tells its own."""
+    now = now or datetime.now(UTC)
     midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
     return (midnight - now).total_seconds()
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m{whole % 60:02d}s"
 
 
 def _int(value: str | None) -> int | None:
