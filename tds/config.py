@@ -112,6 +112,7 @@ class Settings:
     retry_backoff_max_seconds: int = 900
     visibility_timeout_seconds: int = 3600
     claim_lease_seconds: int = 300
+    pass_lease_seconds: int = 600
     sweeper_grace_seconds: int = 60
     sweeper_interval_seconds: int = 60
     inventory_sync_interval_seconds: int = 300
@@ -297,6 +298,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retry_backoff_max_seconds=env.integer("TDS_RETRY_BACKOFF_MAX_SECONDS", 900, minimum=1),
         visibility_timeout_seconds=env.integer("TDS_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=60),
         claim_lease_seconds=env.integer("TDS_CLAIM_LEASE_SECONDS", 300, minimum=10),
+        pass_lease_seconds=env.integer("TDS_PASS_LEASE_SECONDS", 600, minimum=30),
         sweeper_grace_seconds=env.integer("TDS_SWEEPER_GRACE_SECONDS", 60),
         sweeper_interval_seconds=env.integer("TDS_SWEEPER_INTERVAL_SECONDS", 60, minimum=1),
         inventory_sync_interval_seconds=env.integer(

@@ -133,6 +133,7 @@ class Entity:
     compared: ClassVar[tuple[str, ...]] = ()  # columns whose change is news at any stamp
     key: ClassVar[tuple[str, ...]] = write.CONFLICT_COLUMNS
     children: ClassVar[tuple[ChildRows, ...]] = ()
+    single_get: ClassVar[bool] = True  # Zoho documents a GET of one record
     event_key: ClassVar[str] = ""  # the webhook's wrapper key when it is not `single_key`
     event_id_field: ClassVar[str] = ""  # the webhook's id field when it is not `id_field`
 
@@ -470,6 +471,7 @@ class PriceLists(Entity):
     items_path, items_key = "/pricebooks/items", "pricebook_items"
     model, schema = PriceList, PriceListSchema
     inventory = True
+    single_get = False
     list_params = (ALL_STATUSES,)
     required_fields = ("name",)
     detail_fields = ("pricebook_items",)

@@ -12,8 +12,6 @@ events anew.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +24,14 @@ from tds.db import write
 from tds.db.models import DocumentKind, InboxEvent, SyncQueueItem
 from tds.db.session import Database, commit_without_flush_wait
 from tds.entities import Entity, Resolution, ZohoReader, entity_named
-from tds.ledger import DueItem, Failure, QueueService, event_ledger, event_unit_key
+from tds.ledger import (
+    DueItem,
+    Failure,
+    QueueService,
+    event_ledger,
+    event_unit_key,
+    this_process,
+)
 from tds.logs import correlated
 
 log = logging.getLogger("tds.events")
@@ -73,11 +78,6 @@ def process_event(database: Database, client: ZohoReader, settings: Settings,
                 "inbox_event_id": event_id, "entity": claim.entity, "zoho_id": claim.zoho_id,
                 "written": outcome.written, "deleted": outcome.deleted})
             return outcome
-
-
-def this_process() -> str:
-    """A claimant name for work done outside a Celery worker (the CLI, tests)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)

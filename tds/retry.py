@@ -26,6 +26,7 @@ from tds.zoho.errors import (
 )
 
 CLIENT_BACKOFF_CAP_SECONDS = 30.0
+PARK_SECONDS = 600.0  # a limit's wait when Zoho did not say how long
 
 
 def is_transient(error: BaseException) -> bool:
@@ -40,6 +41,15 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, OperationalError | InterfaceError):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def parks(error: BaseException) -> float | None:
+    """Seconds to wait without spending a try, for a limit that lifts by itself (the
+    day's quota until Zoho's reset, the token endpoint's window): work waiting on it
+    is parked, never retried to death. None for any other error."""
+    if isinstance(error, ZohoRateLimitError) and (error.daily or error.token_window):
+        return error.retry_after if error.retry_after is not None else PARK_SECONDS
+    return None
 
 
 def hinted_wait(error: BaseException) -> float | None:

@@ -4,30 +4,32 @@ pass, and the reconcile that also finds records deleted in Zoho.
 A pass commits one page per transaction, so a long sync holds neither memory
 nor locks in proportion to the organization. It is given a session factory
 (:class:`Database`) because it owns those per-page units of work; the pass's
-bookkeeping in ``tds_sync_state`` is one more unit at its end.
+bookkeeping in ``tds_sync_state`` is one more unit at its end. Where a pass
+stands is a :class:`Checkpoint` (its query, fixed at its start, and the next
+page): a pass cut short resumes there, not at page 1 (see :mod:`tds.passes`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from tds.db import write
-from tds.db.models import DocumentKind, SyncState
+from tds.db.models import DocumentKind
 from tds.db.session import Database, commit_without_flush_wait
-from tds.db.write import insert_for
 from tds.entities import Entity, ZohoReader
 from tds.mapping import format_zoho_time, parse_zoho_time
 from tds.prefetch import prefetched, worked_in_order
+from tds.sync_state import record_error, record_run, state_of
 
 log = logging.getLogger("tds.sync")
 # Pages written at once on Postgres, each in its own transaction on its own
@@ -35,8 +37,28 @@ log = logging.getLogger("tds.sync")
 # runs. More would only queue for the GIL.
 PAGE_WRITERS = 2
 DETAIL_FETCHERS = 4  # full records fetched at once behind a page
-RUN_COLUMNS = {"incremental": "last_incremental_at", "full": "last_full_sync_at",
-               "reconcile": "last_reconcile_at"}
+MODES = ("incremental", "full", "reconcile")
+
+
+@dataclass
+class Checkpoint:
+    """Where a pass stands: the list query it reads (fixed when it started), the next
+    page to read, when it started and the newest ``last_modified_time`` it saw."""
+
+    query: dict[str, Any]
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    page: int = 1
+    newest: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"query": self.query, "started_at": self.started_at.isoformat(),
+                "page": self.page, "newest": self.newest.isoformat() if self.newest else None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Checkpoint:
+        newest = data.get("newest")
+        return cls(dict(data["query"]), datetime.fromisoformat(data["started_at"]),
+                   int(data["page"]), datetime.fromisoformat(newest) if newest else None)
 
 
 @dataclass
@@ -59,19 +81,8 @@ def sync_incremental(database: Database, client: ZohoReader, entity: Entity,
     """Records changed since the stored cursor (Zoho's `last_modified_time` filter,
     inclusive, so the boundary record is re-read and skipped as unchanged). Entities
     without the filter, and the first run, get a full pass that skips unchanged rows."""
-    params = incremental_params(database, entity, organization_id)
-    return _drain(iter_sync(database, client, entity, organization_id, "incremental", params,
+    return _drain(iter_sync(database, client, entity, organization_id, "incremental",
                             details=details))
-
-
-def incremental_params(database: Database, entity: Entity,
-                       organization_id: str) -> dict[str, Any] | None:
-    """The list query of an incremental pass, or None when it must be a full pass."""
-    with database.session() as session:
-        cursor = _state(session, organization_id, entity.name).cursor
-    if cursor is None or not entity.modified_filter:
-        return None
-    return {**dict(entity.list_params), entity.modified_field: format_zoho_time(cursor)}
 
 
 def sync_full(database: Database, client: ZohoReader, entity: Entity,
@@ -83,51 +94,48 @@ def sync_full(database: Database, client: ZohoReader, entity: Entity,
 
 def reconcile(database: Database, client: ZohoReader, entity: Entity,
               organization_id: str, *, details: bool = False) -> SyncReport:
-    """A full pass that also soft-deletes rows whose record Zoho no longer lists.
-
-    Rows written during the pass (by webhooks) are never taken for missing;
-    rows that reappear in Zoho are un-deleted by the pass's upsert.
-    """
+    """A full pass that also soft-deletes rows whose record Zoho no longer has."""
     return _drain(iter_sync(database, client, entity, organization_id, "reconcile",
                             details=details))
 
 
+def start(database: Database, entity: Entity, organization_id: str, mode: str) -> Checkpoint:
+    """A new pass's checkpoint: an incremental pass lists from the stored cursor (a full
+    listing the first time, and for entities Zoho cannot filter by modification time)."""
+    query = dict(entity.list_params)
+    if mode == "incremental" and entity.modified_filter:
+        with database.session() as session:
+            cursor = state_of(session, organization_id, entity.name).cursor
+        if cursor is not None:
+            query[entity.modified_field] = format_zoho_time(cursor)
+    return Checkpoint(query)
+
+
 def iter_sync(database: Database, client: ZohoReader, entity: Entity, organization_id: str,
-              mode: str, params: Mapping[str, Any] | None = None, *,
-              details: bool = False) -> Iterator[SyncReport]:
-    """Run a pass, yielding the running report after each page (for progress bars).
+              mode: str, checkpoint: Checkpoint | None = None, *, details: bool = False,
+              on_checkpoint: Callable[[Checkpoint], None] | None = None,
+              ) -> Iterator[SyncReport]:
+    """Run a pass from `checkpoint` (a new one when None), yielding the running report
+    after each page (for progress bars) and handing `on_checkpoint` where it stands
+    once each page is committed.
 
     List rows are summaries (``zoho-books-api.md``). With `details`, the rows of a
     page whose stored document is a summary (new, or newer than the full record
     stored) are fetched in full right behind the page, a few at a time under the
-    shared rate budget: one call per changed record."""
-    report = SyncReport(entity.name, mode)
-    query = dict(params) if params is not None else dict(entity.list_params)
-    seen_ids: set[str] = set()
-    newest: datetime | None = None
+    shared rate budget: one call per changed record. A reconcile rewrites every row
+    it lists, so what it did not list since it started (kept in the rows, so a resumed
+    pass still knows) is what Zoho no longer has, once Zoho confirms each."""
+    checkpoint = checkpoint or start(database, entity, organization_id, mode)
+    report = SyncReport(entity.name, mode, started_at=checkpoint.started_at)
+    query = {**checkpoint.query, "page": checkpoint.page}
     # The next page is fetched while this one is written (one page ahead).
     pages = prefetched(client.paginated_fetch(entity.listing_path, entity.list_key, query))
     connections = _ThreadConnections(database.engine)
     width = PAGE_WRITERS if database.dialect == "postgresql" else 1  # SQLite has one writer
 
     def write_page(page: list[dict[str, Any]]) -> tuple[int, int]:
-        with Session(connections.mine(), expire_on_commit=False) as session, session.begin():
-            # A crash may lose the last pages, never part of one. The pass's cursor
-            # and run time are recorded afterwards by a durable commit, which puts
-            # every page before it on disk; a pass cut short is not recorded and
-            # the next one writes those records again.
-            commit_without_flush_wait(session)
-            written = entity.write(session, organization_id, page, DocumentKind.SUMMARY)
-            due = entity.detail_candidates(session, organization_id, _ids(entity, page)) \
-                if details else set()
-        if not due:
-            return written, 0
-        full = fetch_details(client, entity, [document for document in page
-                                              if str(document.get(entity.id_field)) in due])
-        with Session(connections.mine(), expire_on_commit=False) as session, session.begin():
-            commit_without_flush_wait(session)
-            entity.write(session, organization_id, full, DocumentKind.FULL)
-        return written, len(due)
+        return _write_page(connections, client, entity, organization_id, page,
+                           details=details, listing_all=mode == "reconcile")
 
     try:
         # The writers stop (closed first) before their connections close.
@@ -137,23 +145,19 @@ def iter_sync(database: Database, client: ZohoReader, entity: Entity, organizati
                 report.details += detailed
                 report.pages += 1
                 report.seen += len(page)
-                for document in page:
-                    stamp = _modified(entity, document)
-                    if stamp is not None and (newest is None or stamp > newest):
-                        newest = stamp
-                    if mode == "reconcile" and document.get(entity.id_field):
-                        seen_ids.add(str(document[entity.id_field]))
+                checkpoint.page += 1
+                checkpoint.newest = _newest(entity, page, checkpoint.newest)
+                if on_checkpoint is not None:
+                    on_checkpoint(checkpoint)
                 yield report
+        if mode == "reconcile":
+            report.deleted = _delete_unlisted(database, client, entity, organization_id,
+                                              checkpoint.started_at)
         with database.session() as session:
-            if mode == "reconcile":
-                stale = write.live_ids(session, entity.table, organization_id,
-                                       synced_before=report.started_at) - seen_ids
-                report.deleted = write.mark_deleted(session, entity.table, organization_id,
-                                                    stale)
-            report.cursor = _finish(session, organization_id, entity.name, mode, newest,
-                                    report.started_at)
+            report.cursor = record_run(session, organization_id, entity.name, mode,
+                                       checkpoint.newest, checkpoint.started_at, report.seen)
     except Exception as error:
-        _record_error(database, organization_id, entity.name, error)
+        _note_error(database, organization_id, entity.name, error)
         raise
     finally:
         pages.close()
@@ -161,6 +165,30 @@ def iter_sync(database: Database, client: ZohoReader, entity: Entity, organizati
                                      "seen": report.seen, "written": report.written,
                                      "details": report.details, "deleted": report.deleted})
     yield report
+
+
+def _write_page(connections: _ThreadConnections, client: ZohoReader, entity: Entity,
+                organization_id: str, page: list[dict[str, Any]], *, details: bool,
+                listing_all: bool) -> tuple[int, int]:
+    """Write one list page (and, with `details`, the full records it is due), each in a
+    transaction of its own; (rows written, records fetched in full)."""
+    with Session(connections.mine(), expire_on_commit=False) as session, session.begin():
+        # A crash may lose the last pages, never part of one. The pass's cursor and run
+        # time are recorded afterwards by a durable commit, which puts every page before
+        # it on disk; a pass cut short resumes from its checkpoint, which is no later.
+        commit_without_flush_wait(session)
+        written = entity.write(session, organization_id, page, DocumentKind.SUMMARY,
+                               skip_unchanged=not listing_all)
+        due = entity.detail_candidates(session, organization_id, _ids(entity, page)) \
+            if details else set()
+    if not due:
+        return written, 0
+    full = fetch_details(client, entity, [document for document in page
+                                          if str(document.get(entity.id_field)) in due])
+    with Session(connections.mine(), expire_on_commit=False) as session, session.begin():
+        commit_without_flush_wait(session)
+        entity.write(session, organization_id, full, DocumentKind.FULL)
+    return written, len(due)
 
 
 def fetch_details(client: ZohoReader, entity: Entity,
@@ -173,9 +201,40 @@ def fetch_details(client: ZohoReader, entity: Entity,
     return [document for document in fetched if document is not None]
 
 
+def _delete_unlisted(database: Database, client: ZohoReader, entity: Entity,
+                     organization_id: str, started_at: datetime) -> int:
+    """Soft-delete the live records the pass did not list. Records shift between pages
+    while a long pass runs, so Zoho confirms each one gone first (code 1002), where it
+    has a single GET; one it still has is written, not deleted."""
+    table = entity.table
+    with database.session() as session:
+        unlisted = list(session.scalars(
+            select(table.c.zoho_id).where(table.c.organization_id == organization_id,
+                                          table.c.deleted_at.is_(None))
+            .group_by(table.c.zoho_id).having(func.max(table.c.synced_at) < started_at)))
+    alive = [found for zoho_id in unlisted if entity.single_get
+             and (found := entity.fetch_record(client, zoho_id)) is not None]
+    gone = set(unlisted) - {str(document[entity.id_field]) for document in alive}
+    with database.session() as session:
+        entity.write(session, organization_id, alive, DocumentKind.FULL)
+        return write.mark_deleted(session, table, organization_id, gone)
+
+
 def _ids(entity: Entity, page: list[dict[str, Any]]) -> list[str]:
     return [str(document[entity.id_field]) for document in page
             if document.get(entity.id_field) not in (None, "")]
+
+
+def _newest(entity: Entity, page: list[dict[str, Any]],
+            newest: datetime | None) -> datetime | None:
+    for document in page:
+        try:
+            stamp = parse_zoho_time(document.get(entity.modified_field))
+        except ValueError:
+            continue
+        if stamp is not None and (newest is None or stamp > newest):
+            newest = stamp
+    return newest
 
 
 class _ThreadConnections:
@@ -212,43 +271,10 @@ def _drain(reports: Iterator[SyncReport]) -> SyncReport:
     return last
 
 
-def _modified(entity: Entity, document: Mapping[str, Any]) -> datetime | None:
-    try:
-        return parse_zoho_time(document.get(entity.modified_field))
-    except ValueError:
-        return None
-
-
-# --- tds_sync_state --------------------------------------------------------------
-
-
-def _state(session: Session, organization_id: str, entity: str) -> SyncState:
-    """The state row, created if missing (concurrent creators do not collide)."""
-    session.execute(insert_for(session)(SyncState)
-                    .values(organization_id=organization_id, entity=entity, details={})
-                    .on_conflict_do_nothing(index_elements=["organization_id", "entity"]))
-    state = session.scalar(select(SyncState).where(
-        SyncState.organization_id == organization_id, SyncState.entity == entity)
-        .with_for_update().execution_options(populate_existing=True))
-    assert state is not None
-    return state
-
-
-def _finish(session: Session, organization_id: str, entity: str, mode: str,
-            newest: datetime | None, started_at: datetime) -> datetime | None:
-    state = _state(session, organization_id, entity)
-    if newest is not None and (state.cursor is None or newest > state.cursor):
-        state.cursor = newest
-    setattr(state, RUN_COLUMNS[mode], started_at)
-    state.last_error = None
-    return state.cursor
-
-
-def _record_error(database: Database, organization_id: str, entity: str,
-                  error: Exception) -> None:
+def _note_error(database: Database, organization_id: str, entity: str,
+                error: Exception) -> None:
     try:
         with database.session() as session:
-            _state(session, organization_id, entity).last_error = \
-                f"{type(error).__name__}: {error}"[:4000]
+            record_error(session, organization_id, entity, error)
     except Exception:  # the original error matters more than this bookkeeping
         log.exception("could not record the sync error", extra={"entity": entity})

@@ -25,9 +25,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         interval = (settings.inventory_sync_interval_seconds if entity.inventory
                     else settings.entity_sync_interval_seconds)
         schedule[f"sync-incremental-{entity.name}"] = _every(
-            names.SYNC_INCREMENTAL, interval, [entity.name])
+            names.SYNC, interval, [entity.name, "incremental"])
         schedule[f"reconcile-{entity.name}"] = {
-            "task": names.RECONCILE, "args": [entity.name],
+            "task": names.SYNC, "args": [entity.name, "reconcile"],
             "schedule": crontab(minute=0, hour=settings.reconcile_hour_utc),
             "options": {"queue": MAINTENANCE_QUEUE},
         }

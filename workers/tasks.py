@@ -4,23 +4,21 @@ One `tds.<entity>.apply_event(event_id)` per registered entity, on the
 entity's queue, plus the maintenance tasks. Retries follow the one retry
 policy (:mod:`tds.retry`), not Celery's autoretry: an event's failure is
 recorded on its ledger row, which says whether it is tried again (and when)
-or is `dead`, for `tds queue requeue`; a sync pass retries on the same
-policy counted by Celery's own retries.
+or is `dead`, for `tds queue requeue`; a sync pass is a ledger row as well,
+resumed from its checkpoint.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from celery import Task, shared_task
 
-from tds import events, sync
-from tds.entities import ENTITIES, Entity, entity_named
+from tds import events, passes
+from tds.entities import ENTITIES, MAINTENANCE_QUEUE, Entity, entity_named
 from tds.inbox import ProcessorService
 from tds.ledger import QueueService
-from tds.retry import task_policy
 from workers import names
 from workers.app import context
 
@@ -40,6 +38,8 @@ def _event_task(entity: Entity) -> Task:
         except Exception as error:
             with ctx.database.session() as session:
                 failure = events.record_event_failure(session, ctx.settings, event_id, error)
+            if failure is not None and failure.resume_in is not None:
+                return failure.status  # parked for a limit; the dispatcher sends it when due
             if failure is not None and failure.retry_in is not None:
                 raise self.retry(exc=error, countdown=failure.retry_in) from error
             raise
@@ -50,35 +50,37 @@ def _event_task(entity: Entity) -> Task:
 EVENT_TASKS = {entity.name: _event_task(entity) for entity in ENTITIES}
 
 
-def _entity_pass(task: Task, run: Callable[..., sync.SyncReport], entity: str) -> sync.SyncReport:
-    """Run one sync pass over `entity`, retried on the task policy."""
+def _run_pass(task: Task, item_id: int) -> int:
+    """Run pass `item_id` from its checkpoint; a failure is recorded by the ledger's
+    policy: retried after a countdown, parked for a limit, or dead."""
     ctx = context(task.app)
     try:
-        return run(ctx.database, ctx.zoho, entity_named(entity), ctx.settings.zoho_organization_id,
-                   details=entity in ctx.settings.fetch_details)
+        report = passes.run_pass(ctx.database, ctx.zoho, ctx.settings, item_id,
+                                 claimant=task.request.hostname)
     except Exception as error:
-        delay = task_policy(ctx.settings).delay(error, task.request.retries + 1)
-        if delay is not None:
-            raise task.retry(exc=error, countdown=delay) from error
+        with ctx.database.session() as session:
+            failure = passes.queue_for(session, ctx.settings).record_failure(item_id, error)
+        if failure is not None and failure.resume_in is not None:
+            return 0  # parked for a limit; the dispatcher sends it when due
+        if failure is not None and failure.retry_in is not None:
+            raise task.retry(exc=error, countdown=failure.retry_in) from error
         raise
+    return report.written if report is not None else 0
 
 
-@shared_task(name=names.SYNC_INCREMENTAL, **TASK_OPTIONS)
-def sync_incremental(self: Task, entity: str) -> int:
-    """Records of `entity` changed since the stored cursor."""
-    return _entity_pass(self, sync.sync_incremental, entity).written
+@shared_task(name=names.SYNC, **TASK_OPTIONS)
+def sync(self: Task, entity: str, mode: str = "incremental") -> int:
+    """Open a pass of `entity` in `mode` (or join the open one) and run it; rows written."""
+    ctx = context(self.app)
+    with ctx.database.session() as session:
+        item_id, _ = passes.open_pass(session, ctx.settings, entity_named(entity).name, mode)
+    return _run_pass(self, item_id)
 
 
-@shared_task(name=names.SYNC_FULL, **TASK_OPTIONS)
-def sync_full(self: Task, entity: str) -> int:
-    """Every record of `entity`, a page per transaction."""
-    return _entity_pass(self, sync.sync_full, entity).written
-
-
-@shared_task(name=names.RECONCILE, **TASK_OPTIONS)
-def reconcile(self: Task, entity: str) -> int:
-    """Full pass over `entity` that soft-deletes what Zoho no longer has."""
-    return _entity_pass(self, sync.reconcile, entity).deleted
+@shared_task(name=names.RUN_OPEN_SYNC, **TASK_OPTIONS)
+def run_pass(self: Task, item_id: int) -> int:
+    """Run open pass `item_id` from its checkpoint (the dispatcher's resend)."""
+    return _run_pass(self, item_id)
 
 
 @shared_task(name=names.SWEEP_INBOX, **TASK_OPTIONS)
@@ -106,8 +108,11 @@ def dispatch_due(self: Task) -> int:
     with ctx.database.session() as session:
         due = events.take_due_events(session, ctx.settings)
     for item in due:
-        entity = entity_named(item.entity)
-        ctx.publisher(entity.event_task, [item.inbox_event_id], entity.queue)
+        if item.inbox_event_id is not None:
+            entity = entity_named(item.entity)
+            ctx.publisher(entity.event_task, [item.inbox_event_id], entity.queue)
+        else:
+            ctx.publisher(names.RUN_OPEN_SYNC, [item.id], MAINTENANCE_QUEUE)
     if due:
         log.info("dispatched due events", extra={"count": len(due)})
     return len(due)

@@ -106,6 +106,7 @@ class DocumentKind(enum.StrEnum):
 class LedgerStatus(enum.StrEnum):
     PENDING = "pending"
     PROCESSING = "processing"
+    WAITING = "waiting"  # for a limit that lifts by itself; `next_retry_at` says until when
     COMPLETED = "completed"
     FAILED = "failed"
     DEAD = "dead"

@@ -184,7 +184,7 @@ def _on_conflict(statement: UpsertInsert, target: Target, columns: Sequence[str]
     updates: dict[str, Any] = {name: excluded[name] for name in columns
                                if name not in target.key and name != "id"}
     if "synced_at" in table.c and "synced_at" not in updates:
-        updates["synced_at"] = func.now()
+        updates["synced_at"] = synced_now(dialect)
     kinds = "document_kind" in updates
     if kinds:
         updates |= _document_updates(target, excluded, dialect)
@@ -218,11 +218,22 @@ def _document_updates(target: Target, excluded: Any, dialect: Dialect) -> dict[s
     }
 
 
+def synced_now(dialect: Dialect) -> ColumnElement[Any]:
+    """The moment a row is written, to the microsecond on Postgres and the millisecond on
+    SQLite (whose CURRENT_TIMESTAMP has whole seconds: a reconcile compares it with the
+    moment it started)."""
+    if dialect.name == "postgresql":
+        return func.now()
+    return func.strftime("%Y-%m-%d %H:%M:%f", "now")
+
+
 @cache
 def _row_statement(target: Target, columns: tuple[str, ...], dialect: Dialect,
                    skip_unchanged: bool) -> UpsertInsert:
-    return _on_conflict(insert_for(dialect)(target.table), target, columns, skip_unchanged,
-                        dialect)
+    insert = insert_for(dialect)(target.table)
+    if "synced_at" in target.table.c and "synced_at" not in columns:
+        insert = insert.values(synced_at=synced_now(dialect))
+    return _on_conflict(insert, target, columns, skip_unchanged, dialect)
 
 
 # --- the page path (Postgres) ---------------------------------------------------------
@@ -356,16 +367,6 @@ def mark_deleted(session: Session, table: Table, organization_id: str,
             table.c.deleted_at.is_(None)).values(deleted_at=moment))
         changed_rows += int(getattr(result, "rowcount", 0) or 0)
     return changed_rows
-
-
-def live_ids(session: Session, table: Table, organization_id: str,
-             synced_before: datetime | None = None) -> set[str]:
-    """Ids of the rows not soft-deleted (optionally only those synced before a moment)."""
-    query = select(table.c.zoho_id).where(table.c.organization_id == organization_id,
-                                          table.c.deleted_at.is_(None))
-    if synced_before is not None:
-        query = query.where(table.c.synced_at < synced_before)
-    return set(session.scalars(query))
 
 
 def stored_versions(session: Session, table: Table, organization_id: str,

@@ -5,8 +5,15 @@ dispatcher's); :func:`event_ledger` gives event processing the claim,
 complete, fail and due steps for the session's database.
 """
 
-from tds.ledger.event_ledger import Claim, EventLedger, Failure, event_ledger
-from tds.ledger.service import HEALTH_SQL, DueItem, QueueService, event_unit_key
+from tds.ledger.event_ledger import Claim, EventLedger, event_ledger
+from tds.ledger.service import (
+    HEALTH_SQL,
+    DueItem,
+    Failure,
+    QueueService,
+    event_unit_key,
+    this_process,
+)
 
 __all__ = ["HEALTH_SQL", "Claim", "DueItem", "EventLedger", "Failure", "QueueService",
-           "event_ledger", "event_unit_key"]
+           "event_ledger", "event_unit_key", "this_process"]

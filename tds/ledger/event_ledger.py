@@ -37,7 +37,14 @@ from tds.db.models import (
     LedgerStatus,
     SyncQueueItem,
 )
-from tds.ledger.service import EVENT_KIND, DueItem, QueueService, claimable, event_unit_key
+from tds.ledger.service import (
+    EVENT_KIND,
+    DueItem,
+    Failure,
+    QueueService,
+    claimable,
+    event_unit_key,
+)
 
 INBOX: Table = InboxEvent.__table__  # type: ignore[assignment]
 LEDGER: Table = SyncQueueItem.__table__  # type: ignore[assignment]
@@ -62,15 +69,6 @@ class Claim:
         return self.action == DELETED_ACTION
 
 
-@dataclass(frozen=True)
-class Failure:
-    """A failed try as recorded: ``failed`` with the wait before the next, or ``dead``."""
-
-    status: str
-    message: str
-    retry_in: float | None
-
-
 class EventLedger:
     """The ledger as event processing uses it, in the caller's unit of work."""
 
@@ -92,26 +90,23 @@ class EventLedger:
         raise NotImplementedError
 
     def fail(self, event_id: int, error: BaseException) -> Failure | None:
-        """Note a failed try on the ledger and inbox rows. The retry policy decides:
-        ``failed`` (tried again after `retry_in` seconds) or ``dead``. None when the
-        event was completed meanwhile, or does not exist."""
+        """Note a failed try on the ledger and inbox rows as the retry policy says:
+        ``waiting`` for a limit (never dead of it), ``failed`` (tried again after
+        `retry_in` seconds) or ``dead``. None when the event was completed meanwhile,
+        or does not exist."""
         event = self.session.get(InboxEvent, event_id)
         if event is None:
             return None
-        item_id = self.queue.ensure_event_item(event)
-        item = self.session.get(SyncQueueItem, item_id, with_for_update=True,
-                                populate_existing=True)
-        assert item is not None
-        retry_in = self.queue.policy.delay(error, item.attempts)
-        message = f"{type(error).__name__}: {error}"
-        status = self.queue.mark_failed(item_id, message, retry_in=retry_in,
-                                        final=retry_in is None)
-        if status is None:
+        failure = self.queue.record_failure(self.queue.ensure_event_item(event), error)
+        if failure is None:
             return None
-        event.status = InboxStatus.DEAD if status == LedgerStatus.DEAD else InboxStatus.FAILED
-        event.attempts += 1
-        event.error = message[:4000]
-        return Failure(status, message, retry_in if status == LedgerStatus.FAILED else None)
+        event.status = {LedgerStatus.DEAD: InboxStatus.DEAD,
+                        LedgerStatus.WAITING: InboxStatus.QUEUED}.get(
+            LedgerStatus(failure.status), InboxStatus.FAILED)
+        if failure.status != LedgerStatus.WAITING:
+            event.attempts += 1
+        event.error = failure.message[:4000]
+        return failure
 
     def due(self, limit: int = 500) -> list[DueItem]:
         """Events Celery should get again: their retry time passed or their message

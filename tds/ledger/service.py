@@ -9,6 +9,8 @@ the caller's session and never commit.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,15 +22,22 @@ from sqlalchemy.orm import Session
 from tds.config import Settings
 from tds.db.models import InboxEvent, InboxStatus, LedgerStatus, SyncQueueItem
 from tds.db.write import insert_for
-from tds.retry import RetryPolicy, task_policy
+from tds.retry import RetryPolicy, parks, task_policy
 
 HEALTH_SQL = "SELECT status, COUNT(*) FROM tds_sync_queue GROUP BY status;"
 EVENT_KIND = "event"
-OPEN = (LedgerStatus.PENDING, LedgerStatus.FAILED)
+SYNC_KIND = "pass"  # a sync pass (tds.passes)
+DISPATCHED_KINDS = (EVENT_KIND, SYNC_KIND)  # what the dispatcher sends again when due
+OPEN = (LedgerStatus.PENDING, LedgerStatus.FAILED, LedgerStatus.WAITING)
 
 
 def event_unit_key(inbox_event_id: int) -> str:
     return f"event:{inbox_event_id}"
+
+
+def this_process() -> str:
+    """A claimant name for work done outside a Celery worker (the CLI, tests)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def utcnow() -> datetime:
@@ -36,17 +45,32 @@ def utcnow() -> datetime:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A failed try as recorded: `failed` with the wait before the next try, `waiting`
+    for a limit until `resume_in`, or `dead`."""
+
+    status: str
+    message: str
+    retry_in: float | None
+    resume_in: float | None = None
+
+
+@dataclass(frozen=True)
 class DueItem:
-    """A ledger row to hand to Celery again."""
+    """A ledger row to hand to Celery again: an inbox event's, or a sync pass's."""
 
     id: int
+    kind: str
     entity: str
     inbox_event_id: int | None
 
 
 def claimable(now: datetime | ColumnElement[Any]) -> ColumnElement[bool]:
-    """A row a worker may claim at `now`: open, or processing under a claim that lapsed."""
-    return or_(SyncQueueItem.status.in_(OPEN),
+    """A row a worker may claim at `now`: pending or failed, waiting no longer, or
+    processing under a claim that lapsed."""
+    return or_(SyncQueueItem.status.in_((LedgerStatus.PENDING, LedgerStatus.FAILED)),
+               and_(SyncQueueItem.status == LedgerStatus.WAITING,
+                    SyncQueueItem.next_retry_at <= now),
                and_(SyncQueueItem.status == LedgerStatus.PROCESSING,
                     or_(SyncQueueItem.claim_expires_at.is_(None),
                         SyncQueueItem.claim_expires_at < now)))
@@ -130,6 +154,39 @@ class QueueService:
             # Celery retries first; the dispatcher steps in only if that message is lost.
             item.next_retry_at = utcnow() + timedelta(seconds=delay) + self.grace
         return item.status
+
+    def park(self, item_id: int, reason: str, resume_in: float) -> str | None:
+        """Set a row `waiting` for `resume_in` seconds, for a limit that lifts by itself;
+        the claimed try does not count. None when the row was completed meanwhile."""
+        item = self.session.get(SyncQueueItem, item_id, with_for_update=True,
+                                populate_existing=True)
+        if item is None or item.status == LedgerStatus.COMPLETED:
+            return None
+        item.status = LedgerStatus.WAITING
+        item.attempts = max(0, item.attempts - 1)
+        item.error_message = reason[:4000]
+        item.claimed_by = item.claim_expires_at = None
+        item.next_retry_at = utcnow() + timedelta(seconds=resume_in)
+        return item.status
+
+    def record_failure(self, item_id: int, error: BaseException) -> Failure | None:
+        """Record a failed try as the retry policy says: parked (`waiting`) for a limit
+        that lifts by itself, `failed` with the wait before the next try, or `dead`.
+        None when the row was completed meanwhile, or does not exist."""
+        item = self.session.get(SyncQueueItem, item_id, with_for_update=True,
+                                populate_existing=True)
+        if item is None:
+            return None
+        message = f"{type(error).__name__}: {error}"
+        resume_in = parks(error)
+        if resume_in is not None:
+            status = self.park(item_id, message, resume_in)
+            return None if status is None else Failure(status, message, None, resume_in)
+        retry_in = self.policy.delay(error, item.attempts)
+        status = self.mark_failed(item_id, message, retry_in=retry_in, final=retry_in is None)
+        if status is None:
+            return None
+        return Failure(status, message, retry_in if status == LedgerStatus.FAILED else None)
 
     def get_retry_items(self, limit: int = 100) -> list[SyncQueueItem]:
         """Failed rows whose next retry time has passed."""
@@ -235,10 +292,12 @@ class QueueService:
         lapsed = and_(SyncQueueItem.status == LedgerStatus.PROCESSING,
                       SyncQueueItem.claim_expires_at < now, SyncQueueItem.next_retry_at <= now)
         query = (select(SyncQueueItem).where(
-            SyncQueueItem.kind == EVENT_KIND, or_(open_and_due, lapsed))
+            SyncQueueItem.kind.in_(DISPATCHED_KINDS), or_(open_and_due, lapsed))
             .order_by(SyncQueueItem.next_retry_at, SyncQueueItem.id).limit(limit)
             .with_for_update(skip_locked=True))
         due = list(self.session.scalars(query))
         for item in due:
             item.next_retry_at = now + self.grace
-        return [DueItem(item.id, item.entity, item.inbox_event_id) for item in due]
+            if item.status == LedgerStatus.WAITING:  # its limit lifted: any worker may take it
+                item.status = LedgerStatus.PENDING
+        return [DueItem(item.id, item.kind, item.entity, item.inbox_event_id) for item in due]

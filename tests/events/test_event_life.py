@@ -14,7 +14,7 @@ from tds.config import Settings
 from tds.db.models import InboxEvent, Product, SyncQueueItem
 from tds.db.session import Database
 from tds.ledger import Failure
-from tds.zoho import ZohoServerError, ZohoValidationError
+from tds.zoho import ZohoRateLimitError, ZohoServerError, ZohoValidationError
 from tests.fixtures.zoho import ORG, FakeZoho, add_event
 
 ITEM = {"item_id": "1", "name": "Bolt", "rate": 2, "last_modified_time": "2024-01-01T00:00:00Z"}
@@ -156,3 +156,29 @@ class BrokenZoho(FakeZoho):
 
     def get(self, path: str, params: Any = None) -> dict[str, Any]:
         raise self.error
+
+
+def test_a_spent_daily_quota_parks_the_event_which_never_dies_of_it(
+        database: Database, org_settings: Settings) -> None:
+    event_id = add_event(database, "products", "1", {"item_id": "1"})
+    quota = ZohoRateLimitError("the day is spent", daily=True, retry_after=3600)
+    for _ in range(5):  # more tries than task_max_retries=2 allows any other error
+        with pytest.raises(ZohoRateLimitError):
+            events.process_event(database, BrokenZoho(quota), org_settings, event_id)
+        failure = failed(database, org_settings, event_id, quota)
+        assert failure is not None
+        assert (failure.status, failure.resume_in, failure.retry_in) == ("waiting", 3600, None)
+        # Before Zoho's reset nobody takes it; the dispatcher sends it once it is due.
+        assert events.process_event(database, FakeZoho(), org_settings, event_id).status \
+            == "skipped"
+        with database.session() as session:
+            session.execute(update(SyncQueueItem).values(
+                next_retry_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert ledger(database) == [("waiting", 0)]
+    assert inbox(database, event_id).status == "queued"
+    with database.session() as session:
+        assert [due.inbox_event_id for due in events.take_due_events(session, org_settings)] \
+            == [event_id]
+    zoho = FakeZoho({"/items": [ITEM]})
+    assert events.process_event(database, zoho, org_settings, event_id).status == "completed"
+    assert ledger(database) == [("completed", 1)]

@@ -154,7 +154,7 @@ def test_cleanup_deletes_old_completed_rows_only(database: Database) -> None:
         assert QueueService(session).cleanup_old_items(30) == 1
     with database.session() as session:
         assert QueueService(session).get_queue_stats() == {
-            "pending": 0, "processing": 0, "completed": 0, "failed": 0, "dead": 1}
+            "pending": 0, "processing": 0, "waiting": 0, "completed": 0, "failed": 0, "dead": 1}
 
 
 def test_the_seed_health_sql_works_as_written(database: Database) -> None:

@@ -129,10 +129,15 @@ def test_price_lists_carry_their_items(
         assert all(len(price_list.items) == 5 for price_list in lists)
 
 
-def test_a_full_pass_skips_unusable_documents(database: Database) -> None:
-    zoho = FakeZoho({"/items": [item("1", "01"), {**item("2", "01"), "rate": "twelve"}]})
+def test_a_full_pass_writes_odd_documents_and_skips_those_without_an_id(
+        database: Database) -> None:
+    zoho = FakeZoho({"/items": [item("1", "01"), {**item("2", "01"), "rate": "twelve"},
+                                {**item("3", "01"), "item_id": ""}]})
     report = sync.sync_full(database, zoho, BY_NAME["products"], ORG)
-    assert (report.seen, report.written) == (2, 1)
+    assert (report.seen, report.written) == (3, 2)
+    with database.session() as session:
+        rates = dict(session.execute(select(Product.zoho_id, Product.rate)).all())
+    assert rates == {"1": Decimal("1.1"), "2": None}  # the rate that did not read is empty
 
 
 def test_a_full_page_upsert_keeps_the_guard_and_undeletes(database: Database) -> None:

@@ -67,7 +67,7 @@ def test_syncs_and_events_converge_through_a_429_storm_and_5xx_errors(
         stack.event("products", item_id, {"item_id": item_id})  # each one is a fetch
     stack.start_worker()
     for entity in ("products", "invoices"):
-        stack.send("tds.maintenance.sync_full", entity)
+        stack.send("tds.maintenance.sync", entity, "full")
     stack.wait_for(lambda: stack.stored("products") == stack.expected("items")
                    and stack.stored("invoices") == stack.expected("invoices")
                    and stack.inbox_statuses() == {"processed": 40},
@@ -80,7 +80,7 @@ def test_syncs_and_events_converge_through_a_429_storm_and_5xx_errors(
 def test_an_expired_token_mid_sync_is_refreshed(stack_factory: StackFactory) -> None:
     stack = stack_factory(items=2000, latency_ms=20)
     stack.start_worker()
-    stack.send("tds.maintenance.sync_full", "products")
+    stack.send("tds.maintenance.sync", "products", "full")
     stack.wait_for(lambda: len(stack.stored("products")) > 0, "the first page")
     stack.sandbox.admin.set_faults(expire_tokens=True, latency_ms=0)
     stack.wait_for(lambda: stack.stored("products") == stack.expected("items"),
@@ -91,10 +91,10 @@ def test_an_expired_token_mid_sync_is_refreshed(stack_factory: StackFactory) -> 
 def test_reconcile_marks_records_deleted_in_zoho(stack_factory: StackFactory) -> None:
     stack = stack_factory()
     stack.start_worker()
-    stack.send("tds.maintenance.sync_full", "invoices")
+    stack.send("tds.maintenance.sync", "invoices", "full")
     stack.wait_for(lambda: stack.stored("invoices") == stack.expected("invoices"), "invoices")
     gone = sorted(stack.sandbox.admin.records("invoices"))[:3]
     stack.sandbox.admin.delete("invoices", gone)
-    stack.send("tds.maintenance.reconcile", "invoices")
+    stack.send("tds.maintenance.sync", "invoices", "reconcile")
     stack.wait_for(lambda: stack.stored("invoices") == stack.expected("invoices"),
                    "deleted invoices soft-deleted")

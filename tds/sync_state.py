@@ -1,0 +1,50 @@
+"""``tds_sync_state``: per organization and entity, the incremental cursor and the last
+runs of each kind, with the last error. Functions take a `Session`, never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tds.db.models import SyncState
+from tds.db.write import insert_for
+
+RUN_COLUMNS = {"incremental": "last_incremental_at", "full": "last_full_sync_at",
+               "reconcile": "last_reconcile_at"}
+
+
+def state_of(session: Session, organization_id: str, entity: str) -> SyncState:
+    """The state row, created if missing, locked until the transaction ends (concurrent
+    creators do not collide; whoever holds it decides alone)."""
+    session.execute(insert_for(session)(SyncState)
+                    .values(organization_id=organization_id, entity=entity, details={})
+                    .on_conflict_do_nothing(index_elements=["organization_id", "entity"]))
+    state = session.scalar(select(SyncState).where(
+        SyncState.organization_id == organization_id, SyncState.entity == entity)
+        .with_for_update().execution_options(populate_existing=True))
+    assert state is not None
+    return state
+
+
+def record_run(session: Session, organization_id: str, entity: str, mode: str,
+               newest: datetime | None, started_at: datetime, seen: int) -> datetime | None:
+    """A pass of `mode` that started at `started_at` finished: move the cursor to the
+    newest stamp it saw, note the run (and, for a whole listing, how many records Zoho
+    has); the cursor after it."""
+    state = state_of(session, organization_id, entity)
+    if newest is not None and (state.cursor is None or newest > state.cursor):
+        state.cursor = newest
+    setattr(state, RUN_COLUMNS[mode], started_at)
+    state.last_error = None
+    if mode != "incremental":
+        state.details = {**state.details, "records": seen}
+    return state.cursor
+
+
+def record_error(session: Session, organization_id: str, entity: str,
+                 error: BaseException) -> None:
+    """A pass failed: keep what it said, for the status views."""
+    state_of(session, organization_id, entity).last_error = \
+        f"{type(error).__name__}: {error}"[:4000]
