@@ -37,6 +37,11 @@ def celery_settings(settings: Settings) -> dict[str, Any]:
         "task_send_sent_event": True,
         "worker_hijack_root_logger": False,
         "task_queues": [Queue(name, routing_key=name) for name in ALL_QUEUES],
+        # A task killed at its limit leaves a claim that lapses (an event) or a checkpoint
+        # (a pass); the visibility timeout outlasts both (tds.config.refuse_duplicating).
+        "task_time_limit": settings.task_time_limit_seconds,
+        "task_annotations": {entity.event_task: {"time_limit": settings.claim_lease_seconds}
+                             for entity in ENTITIES},
         "task_default_queue": MAINTENANCE_QUEUE,
         "task_routes": {
             **{f"{entity.queue}.*": {"queue": entity.queue} for entity in ENTITIES},

@@ -111,15 +111,19 @@ class Settings:
     task_max_retries: int = 8
     retry_backoff_max_seconds: int = 900
     visibility_timeout_seconds: int = 3600
-    claim_lease_seconds: int = 300
-    pass_lease_seconds: int = 600
+    claim_lease_seconds: int = 300  # an event's claim, and its task's time limit
+    pass_lease_seconds: int = 600  # a sync pass's claim, renewed after every page
+    task_time_limit_seconds: int = 1800  # any other task (a pass resumes after it)
     sweeper_grace_seconds: int = 60
     sweeper_interval_seconds: int = 60
     inventory_sync_interval_seconds: int = 300
     entity_sync_interval_seconds: int = 3600
     reconcile_hour_utc: int = 2
+    tick_seconds: int = 60
     cleanup_interval_seconds: int = 86400
     cleanup_after_days: int = 30
+    # Share of the daily quota kept for webhook fetches and orders, off the schedule.
+    quota_reserve: float = 0.3
     # Tests switch backoff sleeps off with one setting (stamina's testing mode).
     testing: bool = False
     generated: tuple[str, ...] = field(default=(), compare=False)
@@ -270,7 +274,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "TDS_WEBHOOK_TOKEN and TDS_WEBHOOK_TOKEN_PARAM go together: set both (the token and "
             "the query parameter or header that carries it) or neither."
         )
-    return Settings(
+    settings = Settings(
         env=deployment,
         var_dir=var_dir,
         database_url=env.url(
@@ -299,6 +303,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         visibility_timeout_seconds=env.integer("TDS_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=60),
         claim_lease_seconds=env.integer("TDS_CLAIM_LEASE_SECONDS", 300, minimum=10),
         pass_lease_seconds=env.integer("TDS_PASS_LEASE_SECONDS", 600, minimum=30),
+        task_time_limit_seconds=env.integer("TDS_TASK_TIME_LIMIT_SECONDS", 1800, minimum=10),
         sweeper_grace_seconds=env.integer("TDS_SWEEPER_GRACE_SECONDS", 60),
         sweeper_interval_seconds=env.integer("TDS_SWEEPER_INTERVAL_SECONDS", 60, minimum=1),
         inventory_sync_interval_seconds=env.integer(
@@ -307,12 +312,50 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         entity_sync_interval_seconds=env.integer(
             "TDS_ENTITY_SYNC_INTERVAL_SECONDS", 3600, minimum=1
         ),
-        reconcile_hour_utc=env.integer("TDS_RECONCILE_HOUR_UTC", 2),
+        reconcile_hour_utc=_hour(env, "TDS_RECONCILE_HOUR_UTC", 2),
+        tick_seconds=env.integer("TDS_TICK_SECONDS", 60, minimum=1),
         cleanup_interval_seconds=env.integer("TDS_CLEANUP_INTERVAL_SECONDS", 86400, minimum=1),
         cleanup_after_days=env.integer("TDS_CLEANUP_AFTER_DAYS", 30, minimum=1),
+        quota_reserve=_share(env, "TDS_QUOTA_RESERVE", 0.3),
         testing=env.flag("TDS_TESTING", False),
         generated=tuple(generated),
     )
+    refuse_duplicating(settings)
+    return settings
+
+
+def refuse_duplicating(settings: Settings) -> None:
+    """Refuse settings whose combination would run a task twice without a word.
+
+    On Redis a message not acknowledged within the visibility timeout is delivered
+    again (kombu's known behaviour): it must outlast the longest retry countdown and
+    the longest a task may run, or a waiting retry, or a slow task, runs twice."""
+    if not settings.broker_url.startswith(("redis", "rediss")):
+        return
+    longest_task = max(settings.task_time_limit_seconds, settings.claim_lease_seconds)
+    needed = settings.retry_backoff_max_seconds + longest_task
+    if settings.visibility_timeout_seconds <= needed:
+        raise ConfigError(
+            f"TDS_VISIBILITY_TIMEOUT_SECONDS={settings.visibility_timeout_seconds} must be "
+            f"longer than TDS_RETRY_BACKOFF_MAX_SECONDS={settings.retry_backoff_max_seconds} "
+            f"plus the longest a task may run ({longest_task}s: TDS_TASK_TIME_LIMIT_SECONDS "
+            "or TDS_CLAIM_LEASE_SECONDS), or Redis delivers a waiting task again while it "
+            f"waits: raise it above {needed}, or lower the others.")
+
+
+def _hour(env: _Reader, name: str, default: int) -> int:
+    value = env.integer(name, default)
+    if value > 23:
+        raise ConfigError(f"{name}={value} is an hour of the day: 0 to 23.")
+    return value
+
+
+def _share(env: _Reader, name: str, default: float) -> float:
+    value = env.number(name, default)
+    if value >= 1:
+        raise ConfigError(f"{name}={value} is a share of the daily quota: between 0 and 1 "
+                          "(e.g. 0.3 keeps 30%).")
+    return value
 
 
 def _entity_names(env: _Reader, name: str, default: tuple[str, ...]) -> tuple[str, ...]:

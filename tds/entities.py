@@ -134,6 +134,9 @@ class Entity:
     key: ClassVar[tuple[str, ...]] = write.CONFLICT_COLUMNS
     children: ClassVar[tuple[ChildRows, ...]] = ()
     single_get: ClassVar[bool] = True  # Zoho documents a GET of one record
+    # Entities whose rows come from this one's list too, in the same pass (one listing
+    # of /items makes both stock and product rows: half the calls).
+    companions: ClassVar[tuple[str, ...]] = ()
     event_key: ClassVar[str] = ""  # the webhook's wrapper key when it is not `single_key`
     event_id_field: ClassVar[str] = ""  # the webhook's id field when it is not `id_field`
 
@@ -432,6 +435,7 @@ class Stock(Entity):
     detail_fields = ("locations",)
     compared = ("stock_on_hand", "available_stock", "actual_available_stock")
     key = (*write.CONFLICT_COLUMNS, "location_id")
+    companions = ("products",)
     event_key, event_id_field = "inventory_adjustment", "inventory_adjustment_id"
 
     def resolve_event(self, record: Mapping[str, Any], zoho_id: str) -> Resolution:
@@ -501,6 +505,15 @@ ENTITIES: tuple[Entity, ...] = (Products(), Customers(), Invoices(), Bills(), Cr
 BY_NAME = {entity.name: entity for entity in ENTITIES}
 BY_WEBHOOK = {entity.webhook: entity for entity in ENTITIES}
 ALL_QUEUES = (*(entity.queue for entity in ENTITIES), ORDERS_QUEUE, MAINTENANCE_QUEUE)
+
+
+def companions_of(entity: Entity) -> tuple[Entity, ...]:
+    """The entities whose rows `entity`'s pass writes too."""
+    return tuple(BY_NAME[name] for name in entity.companions)
+
+
+# Whose pass carries them: an entity another one's pass writes needs no pass of its own.
+CARRIED_BY = {companion: entity.name for entity in ENTITIES for companion in entity.companions}
 
 
 def entity_named(name: str) -> Entity:

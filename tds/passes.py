@@ -28,8 +28,9 @@ from tds.entities import ZohoReader, entity_named
 from tds.ledger import QueueService, this_process
 from tds.ledger.service import SYNC_KIND
 from tds.logs import correlated, new_correlation_id
+from tds.plan import due_jobs, make_plan
 from tds.sync import MODES, Checkpoint, SyncReport, iter_sync
-from tds.sync_state import state_of
+from tds.sync_state import state_of, states_of
 
 log = logging.getLogger("tds.passes")
 # Statuses of a pass still to finish (any other is completed or dead).
@@ -79,6 +80,19 @@ def open_pass(session: Session, settings: Settings, entity: str, mode: str) -> t
     session.add(item)
     session.flush()
     return item.id, True
+
+
+def open_due(session: Session, settings: Settings, daily_limit: int | None) -> list[int]:
+    """Open the passes the schedule's plan says are due (one that is open already runs
+    or waits its turn); the new passes' ledger ids."""
+    states = states_of(session, settings.zoho_organization_id)
+    plan = make_plan(settings, states, daily_limit)
+    opened = []
+    for job in due_jobs(plan, settings, states):
+        item_id, created = open_pass(session, settings, job.entity, job.mode)
+        if created:
+            opened.append(item_id)
+    return opened
 
 
 def claim_pass(session: Session, settings: Settings, item_id: int, claimant: str, *,

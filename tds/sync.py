@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from tds.db import write
 from tds.db.models import DocumentKind
 from tds.db.session import Database, commit_without_flush_wait
-from tds.entities import Entity, ZohoReader
+from tds.entities import Entity, ZohoReader, companions_of
 from tds.mapping import format_zoho_time, parse_zoho_time
 from tds.prefetch import prefetched, worked_in_order
 from tds.sync_state import record_error, record_run, state_of
@@ -150,12 +150,16 @@ def iter_sync(database: Database, client: ZohoReader, entity: Entity, organizati
                 if on_checkpoint is not None:
                     on_checkpoint(checkpoint)
                 yield report
-        if mode == "reconcile":
-            report.deleted = _delete_unlisted(database, client, entity, organization_id,
-                                              checkpoint.started_at)
-        with database.session() as session:
-            report.cursor = record_run(session, organization_id, entity.name, mode,
-                                       checkpoint.newest, checkpoint.started_at, report.seen)
+        for writer in (entity, *companions_of(entity)):  # the report is the pass's own
+            deleted = (_delete_unlisted(database, client, writer, organization_id,
+                                        checkpoint.started_at) if mode == "reconcile" else 0)
+            with database.session() as session:
+                cursor = record_run(session, organization_id, writer.name, mode,
+                                    checkpoint.newest, checkpoint.started_at, report.seen,
+                                    report.pages + report.details,
+                                    whole_listing=entity.modified_field not in checkpoint.query)
+            if writer is entity:
+                report.deleted, report.cursor = deleted, cursor
     except Exception as error:
         _note_error(database, organization_id, entity.name, error)
         raise
@@ -170,8 +174,8 @@ def iter_sync(database: Database, client: ZohoReader, entity: Entity, organizati
 def _write_page(connections: _ThreadConnections, client: ZohoReader, entity: Entity,
                 organization_id: str, page: list[dict[str, Any]], *, details: bool,
                 listing_all: bool) -> tuple[int, int]:
-    """Write one list page (and, with `details`, the full records it is due), each in a
-    transaction of its own; (rows written, records fetched in full)."""
+    """Write one list page (its companions' rows too, and with `details` the full records
+    it is due), each in a transaction of its own; (rows written, records fetched in full)."""
     with Session(connections.mine(), expire_on_commit=False) as session, session.begin():
         # A crash may lose the last pages, never part of one. The pass's cursor and run
         # time are recorded afterwards by a durable commit, which puts every page before
@@ -179,6 +183,9 @@ def _write_page(connections: _ThreadConnections, client: ZohoReader, entity: Ent
         commit_without_flush_wait(session)
         written = entity.write(session, organization_id, page, DocumentKind.SUMMARY,
                                skip_unchanged=not listing_all)
+        for companion in companions_of(entity):  # counted as theirs, not the pass's
+            companion.write(session, organization_id, page, DocumentKind.SUMMARY,
+                            skip_unchanged=not listing_all)
         due = entity.detail_candidates(session, organization_id, _ids(entity, page)) \
             if details else set()
     if not due:

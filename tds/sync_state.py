@@ -29,18 +29,27 @@ def state_of(session: Session, organization_id: str, entity: str) -> SyncState:
 
 
 def record_run(session: Session, organization_id: str, entity: str, mode: str,
-               newest: datetime | None, started_at: datetime, seen: int) -> datetime | None:
+               newest: datetime | None, started_at: datetime, seen: int, calls: int,
+               whole_listing: bool) -> datetime | None:
     """A pass of `mode` that started at `started_at` finished: move the cursor to the
-    newest stamp it saw, note the run (and, for a whole listing, how many records Zoho
-    has); the cursor after it."""
+    newest stamp it saw, note the run, what it cost in calls and (when it listed
+    everything) how many records Zoho has; the cursor after it."""
     state = state_of(session, organization_id, entity)
     if newest is not None and (state.cursor is None or newest > state.cursor):
         state.cursor = newest
     setattr(state, RUN_COLUMNS[mode], started_at)
     state.last_error = None
-    if mode != "incremental":
-        state.details = {**state.details, "records": seen}
+    details = {**state.details, f"calls:{mode}": calls}
+    if whole_listing:
+        details["records"] = seen
+    state.details = details
     return state.cursor
+
+
+def states_of(session: Session, organization_id: str) -> dict[str, SyncState]:
+    """Every entity's state row for an organization."""
+    rows = session.scalars(select(SyncState).where(SyncState.organization_id == organization_id))
+    return {row.entity: row for row in rows}
 
 
 def record_error(session: Session, organization_id: str, entity: str,

@@ -6,3 +6,4 @@ RUN_OPEN_SYNC = "tds.maintenance.run_pass"  # (ledger id): an open pass, from it
 SWEEP_INBOX = "tds.maintenance.sweep_inbox"
 DISPATCH_DUE = "tds.maintenance.dispatch_due"
 CLEANUP = "tds.maintenance.cleanup"
+TICK = "tds.maintenance.tick"  # open the passes the schedule's plan says are due

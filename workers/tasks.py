@@ -83,6 +83,19 @@ def run_pass(self: Task, item_id: int) -> int:
     return _run_pass(self, item_id)
 
 
+@shared_task(name=names.TICK, **TASK_OPTIONS)
+def tick(self: Task) -> int:
+    """Open the passes the schedule's plan says are due and send them; how many."""
+    ctx = context(self.app)
+    quota = ctx.zoho.budget.day_quota()
+    with ctx.database.session() as session:
+        opened = passes.open_due(session, ctx.settings,
+                                 quota.limit if quota.from_zoho else None)
+    for item_id in opened:
+        ctx.publisher(names.RUN_OPEN_SYNC, [item_id], MAINTENANCE_QUEUE)
+    return len(opened)
+
+
 @shared_task(name=names.SWEEP_INBOX, **TASK_OPTIONS)
 def sweep_inbox(self: Task) -> int:
     """Publish inbox events left `received` past the grace period; returns how many."""

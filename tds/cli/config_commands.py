@@ -9,8 +9,12 @@ import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from tds.cli import current_settings, main
-from tds.config import ConfigError
+from tds.config import ConfigError, Settings
+from tds.db.session import Database
+from tds.plan import Plan, make_plan
+from tds.sync_state import states_of
 from tds.zoho import UnifiedZohoClient
+from tds.zoho.ratelimit import make_budget
 
 
 @main.group()
@@ -26,9 +30,33 @@ def config_show() -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from error
     click.echo(json.dumps(settings.masked(), indent=2))
+    click.echo("\nSchedule (tds.plan), calls a day per job:")
+    for line in _plan(settings).describe():
+        click.echo(line)
     if settings.uses_sandbox:
         click.secho("No Zoho credentials are set: TDS talks to the built-in SANDBOX, not Zoho.",
                     fg="yellow", err=True)
+
+
+def _plan(settings: Settings) -> Plan:
+    """The plan from what the database knows (record counts, Zoho's limit), else from
+    the settings alone."""
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            states = states_of(session, settings.zoho_organization_id)
+        quota = make_budget(settings, database, _redis(settings)).day_quota()
+        return make_plan(settings, states, quota.limit if quota.from_zoho else None)
+    except (SQLAlchemyError, redis.RedisError):
+        click.secho("(the database is not reachable or not migrated: the plan assumes "
+                    "one page per entity)", fg="yellow", err=True)
+        return make_plan(settings, {})
+    finally:
+        database.dispose()
+
+
+def _redis(settings: Settings) -> redis.Redis | None:
+    return redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
 
 
 # What to do about each problem a connection check can name.

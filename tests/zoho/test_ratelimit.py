@@ -133,3 +133,15 @@ def test_a_minute_refusal_pauses_every_process(budget_factory: BudgetFactory) ->
         other_process.acquire()
     assert not raised.value.daily
     assert raised.value.retry_after == pytest.approx(30, abs=1)
+
+
+def test_the_day_quota_says_whose_figure_it_is(budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_rate_limit_per_min=60_000, zoho_daily_limit=1000)
+    budget.acquire()
+    before = budget.day_quota()
+    assert (before.limit, before.used, before.from_zoho) == (1000, 1, False)
+    budget.observe({"X-Rate-Limit-Limit": "5000", "X-Rate-Limit-Remaining": "4990",
+                    "X-Rate-Limit-Reset": "3600"})
+    after = budget.day_quota()
+    assert (after.limit, after.used, after.from_zoho) == (5000, 10, True)
+    assert after.resets_in == pytest.approx(3600, abs=5)

@@ -8,12 +8,12 @@ import redis
 
 from tds.config import Settings
 from tds.db.session import Database
-from tds.zoho.ratelimit.base import HEADROOM, RateBudget, Reservation
+from tds.zoho.ratelimit.base import HEADROOM, DayQuota, RateBudget, Reservation
 from tds.zoho.ratelimit.database_bucket import DatabaseTokenBucket
 from tds.zoho.ratelimit.redis_bucket import RedisTokenBucket
 
-__all__ = ["HEADROOM", "DatabaseTokenBucket", "RateBudget", "RedisTokenBucket", "Reservation",
-           "make_budget"]
+__all__ = ["HEADROOM", "DatabaseTokenBucket", "DayQuota", "RateBudget", "RedisTokenBucket",
+           "Reservation", "make_budget"]
 
 
 def make_budget(settings: Settings, database: Database,

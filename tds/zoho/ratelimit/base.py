@@ -50,6 +50,16 @@ class Reservation(NamedTuple):
     day_limit: int = 0  # the day's limit in force (Zoho's when it has said)
 
 
+class DayQuota(NamedTuple):
+    """The day's quota as last known: the limit (Zoho's once seen), calls used, seconds
+    until it resets, and whether the limit is Zoho's word or ZOHO_DAILY_LIMIT's."""
+
+    limit: int
+    used: int
+    resets_in: float
+    from_zoho: bool
+
+
 class RateBudget(ABC):
     """The shared budget: take a token before every HTTP call to Zoho."""
 
@@ -115,6 +125,10 @@ class RateBudget(ABC):
     def pause(self, seconds: float) -> None:
         """Zoho refused a call for the minute: every process waits `seconds` first."""
         self._book_ahead(max(0.0, seconds))
+
+    @abstractmethod
+    def day_quota(self) -> DayQuota:
+        """The day's quota as it stands (for the schedule's plan and the status views)."""
 
     @abstractmethod
     def _reserve(self, max_wait: float) -> Reservation:

@@ -24,6 +24,7 @@ from tds.db.models import RateBucket
 from tds.db.session import Database
 from tds.db.write import insert_for
 from tds.zoho.ratelimit.base import (
+    DayQuota,
     RateBudget,
     Reservation,
     refill_and_reserve,
@@ -56,6 +57,13 @@ class DatabaseTokenBucket(RateBudget):
         # The wait counts from `now`, not from after the commit (which can take a while).
         return reservation._replace(
             wait=max(0.0, reservation.wait - (time.monotonic() - booked)), day_limit=limit)
+
+    def day_quota(self) -> DayQuota:
+        with self._locked_row() as (row, now):
+            self._roll_day(row, now)
+            return DayQuota(row.day_limit or self.daily_limit, row.day_count,
+                            (_aware(row.day_resets_at) - now).total_seconds(),
+                            row.day_limit is not None)
 
     def _record_day(self, limit: int | None, remaining: int, resets_in: float | None) -> None:
         with self._locked_row() as (row, now):

@@ -14,7 +14,12 @@ import uuid
 import redis
 
 from tds.config import Settings
-from tds.zoho.ratelimit.base import RateBudget, Reservation, seconds_to_utc_midnight
+from tds.zoho.ratelimit.base import (
+    DayQuota,
+    RateBudget,
+    Reservation,
+    seconds_to_utc_midnight,
+)
 
 DAY_TTL_SECONDS = 2 * 86400
 
@@ -57,6 +62,10 @@ redis.call('EXPIRE', KEYS[2], ARGV[6])
 return 1
 """
 
+_QUOTA = _DAY + """
+return {used, limit, math.floor((resets - now) * 1e6), day[2] and 1 or 0}
+"""
+
 _BOOK_AHEAD = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
@@ -93,6 +102,7 @@ class RedisTokenBucket(RateBudget):
         self._reserve_script = client.register_script(_RESERVE)
         self._record_script = client.register_script(_RECORD_DAY)
         self._book_script = client.register_script(_BOOK_AHEAD)
+        self._quota_script = client.register_script(_QUOTA)
         self._slot_script = client.register_script(_TAKE_SLOT)
 
     def _reserve(self, max_wait: float) -> Reservation:
@@ -101,6 +111,11 @@ class RedisTokenBucket(RateBudget):
             DAY_TTL_SECONDS])
         return Reservation(granted=status == 1, wait=max(0, int(micros)) / 1e6,
                            daily_spent=status == -1, day_limit=int(limit))
+
+    def day_quota(self) -> DayQuota:
+        used, limit, resets, known = self._quota_script(keys=self._keys, args=[
+            self.daily_limit, seconds_to_utc_midnight()])
+        return DayQuota(int(limit), int(used), float(resets) / 1e6, bool(known))
 
     def _record_day(self, limit: int | None, remaining: int, resets_in: float | None) -> None:
         self._record_script(keys=self._keys, args=[
