@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from tds.sandbox import writes
 from tds.sandbox.app import DROPPED_KEY, json_body, state, zoho_error
 from tds.sandbox.clock import parse_time
-from tds.sandbox.entities import MAX_PER_PAGE, SPECS, SimulatedEntity
+from tds.sandbox.entities import DEFAULT_PER_PAGE, MAX_PER_PAGE, SPECS, SimulatedEntity
 from tds.sandbox.organization import organization
 from tds.sandbox.store import ListQuery
 from tds.sandbox.writes import ZohoFault, invalid
@@ -133,7 +133,7 @@ def _list_query(spec: SimulatedEntity) -> ListQuery:
     return ListQuery(
         page=_positive(args, "page", 1),
         # Zoho caps per_page at 200; the sandbox clamps larger values rather than refusing.
-        per_page=min(_positive(args, "per_page", spec.default_per_page), MAX_PER_PAGE),
+        per_page=min(_positive(args, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE),
         sort_column=args.get("sort_column", spec.default_sort), sort_order=order,
         modified_since=modified_since,
         equals={name: args[name] for name in EQUALS_FILTERS.get(spec.name, ()) if name in args},

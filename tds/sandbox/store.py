@@ -1,9 +1,11 @@
 """The sandbox's in-memory organization: one table per entity, one lock.
 
-Records are plain dicts. Readers get shallow copies, and writers replace
-nested values instead of mutating them, so a copy handed to a response can
-be serialized outside the lock. Every write moves ``last_modified_time``
-strictly forward, as Zoho does, so incremental syncs see it.
+Records are plain dicts holding the whole document a GET shows; a listing
+shows each record's list view, its keys among the entity's ``list_fields``.
+Readers get shallow copies, and writers replace nested values instead of
+mutating them, so a copy handed to a response can be serialized outside the
+lock. Every write moves ``last_modified_time`` strictly forward, as Zoho
+does, so incremental syncs see it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from typing import Any
 
 from tds.sandbox.clock import format_time, now, parse_time
 from tds.sandbox.data import Record, entity_id
-from tds.sandbox.entities import SPECS, SimulatedEntity
+from tds.sandbox.entities import DEFAULT_PER_PAGE, SPECS, SimulatedEntity
+
+LINE_TABLES = ("invoices", "bills", "creditnotes", "salesorders")
+ENCODER = json.JSONEncoder(separators=(",", ":"))  # json.dumps without its per-call setup
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,7 @@ class ListQuery:
     """One list request, already validated: paging, sort, filters."""
 
     page: int = 1
-    per_page: int = 10
+    per_page: int = DEFAULT_PER_PAGE
     sort_column: str = ""
     sort_order: str = "A"
     modified_since: int | None = None
@@ -72,7 +77,8 @@ class Table:
         record = self.records[record_id]
         cached = self.views.get(record_id)
         if cached is None or cached[0] is not record:
-            text = json.dumps(_list_view(self.spec, record), separators=(",", ":"))
+            view = {key: record[key] for key in self.spec.list_fields if key in record}
+            text = ENCODER.encode(view)
             cached = self.views[record_id] = (record, text)
         return cached[1]
 
@@ -90,6 +96,10 @@ class Store:
     def __init__(self, records: dict[str, list[Record]]) -> None:
         self.lock = threading.RLock()
         self.tables = {name: Table(spec, records.get(name, ())) for name, spec in SPECS.items()}
+        # Line item ids go on after the generated lines.
+        self.numbers = {"line_items": sum(len(record.get("line_items") or ())
+                                          for name in LINE_TABLES
+                                          for record in self.tables[name].records.values())}
 
     def page_json(self, entity: str, query: ListQuery) -> tuple[list[str], bool]:
         """One page of records (list view, each as JSON text) and whether more pages follow."""
@@ -130,6 +140,13 @@ class Store:
             table.modified[record_id] = epoch
             table.changed()
             return dict(stored)
+
+    def next_number(self, series: str) -> int:
+        """The next number of ``series`` (``"line_items"``), counting on from the
+        generated records."""
+        with self.lock:
+            self.numbers[series] += 1
+            return self.numbers[series]
 
     def modify(self, entity: str, record_id: str,
                change: Callable[[Record], Record]) -> Record | None:
@@ -187,7 +204,3 @@ def _matches(table: Table, record_id: str, query: ListQuery) -> bool:
         needle = query.search_text.lower()
         return any(needle in str(record.get(name, "")).lower() for name in query.search_fields)
     return True
-
-
-def _list_view(spec: SimulatedEntity, record: Record) -> Record:
-    return {key: value for key, value in record.items() if key not in spec.detail_only}

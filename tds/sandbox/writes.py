@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tds.sandbox.data import LOCATION_ID, Record
+from tds.sandbox.data import LOCATION_ID, Record, entity_id
 from tds.sandbox.entities import SPECS
+from tds.sandbox.lines import NO_TAX, line_item, totals
 from tds.sandbox.store import Store
 
 
@@ -62,21 +63,27 @@ def _customer(store: Store, customer_id: str) -> Record:
 
 
 def _lines(store: Store, lines: Any) -> Record:
+    """Priced lines and their totals; a line naming an item takes its name and rate."""
     if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
         raise invalid("line_items")
     priced = []
     for line in lines:
         item = store.get("items", str(line.get("item_id", ""))) if line.get("item_id") else None
+        named = {**(item or {}), **{key: line[key] for key in ("item_id", "name", "description",
+                                                                "unit") if key in line}}
         try:
             rate = float(line.get("rate", item["rate"] if item else 0))
             quantity = float(line.get("quantity", 1))
+            discount = float(line.get("discount", 0))
+            percentage = float(line.get("tax_percentage", 0))
         except (TypeError, ValueError):
             raise invalid("line_items") from None
-        priced.append({**line, "name": line.get("name", item["name"] if item else ""),
-                       "rate": rate, "quantity": quantity,
-                       "item_total": round(rate * quantity, 2)})
-    total = round(sum(line["item_total"] for line in priced), 2)
-    return {"line_items": priced, "sub_total": total, "total": total}
+        tax = {"tax_id": str(line.get("tax_id", "")), "tax_name": str(line.get("tax_name", "")),
+               "tax_percentage": percentage} if line.get("tax_id") else NO_TAX
+        line_id = str(line.get("line_item_id") or entity_id(
+            "line_items", store.next_number("line_items")))
+        priced.append({**line, **line_item(line_id, named, quantity, rate, discount, tax)})
+    return {"line_items": priced, **totals(priced)}
 
 
 def _adjust_stock(store: Store, body: dict[str, Any]) -> tuple[Record, list[Record]]:

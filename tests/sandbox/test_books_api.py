@@ -57,12 +57,6 @@ def test_pagination_walk_collects_every_id_once(
     assert all(item_id.isdigit() for item_id in ids)
 
 
-def test_page_context_defaults(books: Books) -> None:
-    context = books.get("/items").json()["page_context"]
-    assert (context["page"], context["per_page"], context["has_more_page"]) == (1, 10, True)
-    assert books.get("/pricebooks").json()["page_context"]["per_page"] == 200
-
-
 def test_per_page_above_200_is_clamped(books: Books) -> None:
     assert books.get("/items", per_page=500).json()["page_context"]["per_page"] == 200
 
