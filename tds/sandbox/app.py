@@ -67,6 +67,13 @@ def zoho_error(status: int, code: int, message: str) -> Response:
     return answer
 
 
+def success(body: dict[str, Any], status: int = 200, message: str = "success") -> Response:
+    """Zoho's success envelope: ``{"code": 0, "message": message, **body}``."""
+    answer = jsonify(code=0, message=message, **body)
+    answer.status_code = status
+    return answer
+
+
 def create_sandbox_app(config: SandboxConfig | None = None) -> Flask:
     """A ready sandbox app: data generated, webhook thread started."""
     from tds.sandbox import admin, books, oauth

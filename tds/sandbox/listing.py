@@ -1,0 +1,67 @@
+"""List requests and answers as Zoho shapes them: paging, sort, filters, and
+the envelope with its ``page_context``.
+
+``per_page`` defaults to 200 (recorded real answers held 200 rows when it was
+omitted, though some doc pages say 10) and larger values are clamped to 200.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+
+from tds.sandbox.clock import parse_time
+from tds.sandbox.entities import DEFAULT_PER_PAGE, MAX_PER_PAGE, SimulatedEntity
+from tds.sandbox.store import ListQuery
+from tds.sandbox.writes import invalid
+
+SEARCH_FIELDS = {"salesorders": ("salesorder_number", "reference_number", "customer_name")}
+EQUALS_FILTERS = {"contacts": ("contact_type",), "salesorders": ("reference_number",)}
+
+
+def list_query(spec: SimulatedEntity) -> ListQuery:
+    """The current request's list parameters for ``spec``; 400 code 4 when one is invalid."""
+    args = request.args
+    since = args.get("last_modified_time")
+    try:
+        modified_since = parse_time(since) if since else None
+    except ValueError:
+        raise invalid("last_modified_time") from None
+    order = args.get("sort_order", spec.default_order)
+    if order not in {"A", "D"}:
+        raise invalid("sort_order")
+    return ListQuery(
+        page=_positive("page", 1),
+        # Zoho caps per_page at 200; the sandbox clamps larger values rather than refusing.
+        per_page=min(_positive("per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE),
+        sort_column=args.get("sort_column", spec.default_sort), sort_order=order,
+        modified_since=modified_since,
+        equals={name: args[name] for name in EQUALS_FILTERS.get(spec.name, ()) if name in args},
+        search_text=args.get("search_text", ""),
+        search_fields=SEARCH_FIELDS.get(spec.name, ()),
+    )
+
+
+def _positive(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise invalid(name)
+    return int(raw)
+
+
+def list_answer(list_key: str, report_name: str, query: ListQuery, rows: list[str],
+                has_more: bool) -> Response:
+    """``{"code": 0, "message": "success", <list_key>: [...], "page_context": {...}}``
+    around ``rows``, each already JSON text as the store keeps it."""
+    context: dict[str, Any] = {
+        "page": query.page, "per_page": query.per_page, "has_more_page": has_more,
+        "report_name": report_name, "applied_filter": "Status.All",
+        "sort_column": query.sort_column, "sort_order": query.sort_order,
+    }
+    dumps = current_app.json.dumps
+    text = (f'{{"code":0,"message":"success",{dumps(list_key)}:[{",".join(rows)}],'
+            f'"page_context":{dumps(context, separators=(",", ":"))}}}\n')
+    return Response(text, mimetype="application/json")

@@ -1,0 +1,82 @@
+"""Each entity's routes: list and create on the collection, get, update and
+delete on one record, under ``/books/v3`` or ``/inventory/v1``.
+
+A create answers HTTP 201 with the entity's message and the object; a
+missing record is 404 code 1002 "<Label> does not exist.". Every write emits
+the webhook Zoho's workflow rule would send.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from tds.sandbox import writes
+from tds.sandbox.app import json_body, state, success
+from tds.sandbox.entities import SPECS, SimulatedEntity
+from tds.sandbox.listing import list_answer, list_query
+from tds.sandbox.writes import ZohoFault
+
+blueprint = Blueprint("sandbox_records", __name__)
+PREFIXES = {"books": "/books/v3", "inventory": "/inventory/v1"}
+
+
+def list_records(spec: SimulatedEntity) -> Response:
+    query = list_query(spec)
+    rows, has_more = state().store.page_json(spec.name, query)
+    return list_answer(spec.list_key, spec.label + "s", query, rows, has_more)
+
+
+def get_record(spec: SimulatedEntity, record_id: str) -> Response:
+    record = state().store.get(spec.name, record_id)
+    if record is None:
+        raise missing(spec)
+    return success({spec.single_key: record})
+
+
+def missing(spec: SimulatedEntity) -> ZohoFault:
+    return ZohoFault(404, 1002, f"{spec.label} does not exist.")
+
+
+def create_record(spec: SimulatedEntity) -> Response:
+    sandbox = state()
+    record, items = writes.create(sandbox.store, spec.name, json_body())
+    for item in items:
+        sandbox.emitter.emit("items", item)
+    sandbox.emitter.emit(spec.name, record)
+    return success({spec.single_key: record}, 201, spec.created_message)
+
+
+def update_record(spec: SimulatedEntity, record_id: str) -> Response:
+    record = writes.update(state().store, spec.name, record_id, json_body())
+    if record is None:
+        raise missing(spec)
+    state().emitter.emit(spec.name, record)
+    return success({spec.single_key: record}, 200, spec.updated_message)
+
+
+def delete_record(spec: SimulatedEntity, record_id: str) -> Response:
+    if not state().store.delete(spec.name, record_id):
+        raise missing(spec)
+    return success({}, 200, spec.deleted_message)
+
+
+def _register(spec: SimulatedEntity) -> None:
+    base = f"{PREFIXES[spec.api]}/{spec.url_segment}"
+
+    def collection() -> Response:
+        return create_record(spec) if request.method == "POST" else list_records(spec)
+
+    def member(record_id: str) -> Response:
+        if request.method == "PUT":
+            return update_record(spec, record_id)
+        if request.method == "DELETE":
+            return delete_record(spec, record_id)
+        return get_record(spec, record_id)
+
+    blueprint.add_url_rule(base, f"{spec.name}_collection", collection, methods=["GET", "POST"])
+    blueprint.add_url_rule(f"{base}/<record_id>", f"{spec.name}_member", member,
+                           methods=["GET", "PUT", "DELETE"])
+
+
+for _spec in SPECS.values():
+    _register(_spec)
