@@ -38,10 +38,9 @@ def gate() -> Response | None:
         return _drop()
     if plan.fail:
         return zoho_error(500, 1000, "Internal error")
-    header = request.headers.get("Authorization", "")
-    if not header.startswith(TOKEN_PREFIX) or not sandbox.tokens.valid(
-            header.removeprefix(TOKEN_PREFIX).strip()):
-        return zoho_error(401, 14, "Invalid OAuth access token.")
+    refused = _authenticate(request.headers.get("Authorization", ""))
+    if refused is not None:
+        return refused
     org = request.args.get("organization_id")
     if org is None and request.endpoint not in ORG_FREE_ENDPOINTS:
         return zoho_error(400, 4, "Invalid value passed for organization_id")
@@ -49,6 +48,17 @@ def gate() -> Response | None:
         return zoho_error(400, 6041, "This user is not associated with the "
                                      f"CompanyID/CompanyName:{org}.")
     return _limit(sandbox.config.organization_id)
+
+
+def _authenticate(header: str) -> Response | None:
+    """None for a live token. Zoho answers 401 code 14 when the header is missing or
+    malformed, and code 57 for an expired or revoked token (as for a missing scope)."""
+    token = header.removeprefix(TOKEN_PREFIX).strip()
+    if not header.startswith(TOKEN_PREFIX) or not token:
+        return zoho_error(401, 14, "Invalid OAuth access token.")
+    if not state().tokens.valid(token):
+        return zoho_error(401, 57, "You are not authorized to perform this operation")
+    return None
 
 
 def _limit(org: str) -> Response | None:

@@ -12,20 +12,25 @@ from tds.sandbox import SandboxServer
 from tds.sandbox.clock import parse_time
 from tests.fixtures.sandbox import Books
 
+UNAUTHORIZED = {"code": 57, "message": "You are not authorized to perform this operation"}
+INVALID_TOKEN = {"code": 14, "message": "Invalid OAuth access token."}
 
-def test_unknown_token_is_401_code_14(sandbox: SandboxServer) -> None:
+
+def test_unknown_token_is_401_code_57(sandbox: SandboxServer) -> None:
     answer = requests.get(f"{sandbox.api_base_url}/items", timeout=10,
                           params={"organization_id": sandbox.config.organization_id},
                           headers={"Authorization": "Zoho-oauthtoken 1000.nope"})
-    assert answer.status_code == 401
-    assert answer.json() == {"code": 14, "message": "Invalid OAuth access token."}
+    assert (answer.status_code, answer.json()) == (401, UNAUTHORIZED)
     assert answer.headers["X-Rate-Limit-Limit"] == "10000"
 
 
-def test_missing_token_is_401(sandbox: SandboxServer) -> None:
+@pytest.mark.parametrize("header", [None, "", "Bearer 1000.abc", "Zoho-oauthtoken "])
+def test_missing_or_malformed_header_is_401_code_14(sandbox: SandboxServer,
+                                                    header: str | None) -> None:
     answer = requests.get(f"{sandbox.api_base_url}/items", timeout=10,
-                          params={"organization_id": sandbox.config.organization_id})
-    assert answer.status_code == 401
+                          params={"organization_id": sandbox.config.organization_id},
+                          headers={} if header is None else {"Authorization": header})
+    assert (answer.status_code, answer.json()) == (401, INVALID_TOKEN)
 
 
 def test_organization_id_is_required(books: Books, sandbox: SandboxServer) -> None:
