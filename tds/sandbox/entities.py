@@ -36,6 +36,10 @@ class SimulatedEntity:
     default_sort: str
     list_fields: tuple[str, ...]
     default_order: str = "A"
+    # Lists answer active records only unless filter_by says otherwise (items, contacts).
+    status_filter: bool = False
+    # Answers of POST .../{id}/active and .../{id}/inactive; None: no such routes.
+    marked_messages: tuple[str, str] | None = None
     webhook_entity: str | None = None  # the receiver's path segment
     api: str = "books"  # "books" (/books/v3) or "inventory" (/inventory/v1)
     path: str = ""  # URL segment when it differs from ``name``
@@ -107,17 +111,22 @@ ADJUSTMENT_LIST = (
     "reference_number", "adjustment_type", "total", "custom_fields", *STAMPS,
 )
 
+def _marked(noun: str, joiner: str = "as ") -> tuple[str, str]:
+    return (f"The {noun} has been marked {joiner}active.",
+            f"The {noun} has been marked {joiner}inactive.")
+
+
 SPECS: dict[str, SimulatedEntity] = {
     spec.name: spec
     for spec in (
         _spec("items", "item", "Item", created_message="The item has been added.",
               updated_message="The item details have been saved.", required=("name",),
-              default_sort="name", list_fields=ITEM_LIST,
-              webhook_entity="products"),
+              default_sort="name", list_fields=ITEM_LIST, status_filter=True,
+              marked_messages=_marked("item"), webhook_entity="products"),
         _spec("contacts", "contact", "Contact", created_message="The contact has been added.",
               updated_message="Contact has been updated.", required=("contact_name",),
-              default_sort="contact_name", list_fields=CONTACT_LIST,
-              webhook_entity="customers"),
+              default_sort="contact_name", list_fields=CONTACT_LIST, status_filter=True,
+              marked_messages=_marked("contact"), webhook_entity="customers"),
         _spec("invoices", "invoice", "Invoice", required=("customer_id",),
               default_sort="created_time", default_order="D", list_fields=INVOICE_LIST,
               webhook_entity="invoices"),
@@ -133,7 +142,8 @@ SPECS: dict[str, SimulatedEntity] = {
               default_sort="created_time", default_order="D", list_fields=SALESORDER_LIST),
         _spec("pricebooks", "pricebook", "Price List", required=("name",),
               created_message="The price list has been created.", default_sort="name",
-              list_fields=PRICEBOOK_LIST, webhook_entity="prices"),
+              list_fields=PRICEBOOK_LIST, marked_messages=_marked("price list", ""),
+              webhook_entity="prices"),
         _spec("inventory_adjustments", "inventory_adjustment", "Inventory Adjustment",
               created_message="Inventory Adjustment has been added.", required=("line_items",),
               default_sort="created_time", default_order="D", list_fields=ADJUSTMENT_LIST,

@@ -3,6 +3,9 @@ the envelope with its ``page_context``.
 
 ``per_page`` defaults to 200 (recorded real answers held 200 rows when it was
 omitted, though some doc pages say 10) and larger values are clamped to 200.
+Lists that take ``filter_by`` (items, contacts) show active records only
+unless it says ``Status.All`` or ``Status.Inactive``; other values are 400
+code 4.
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ from tds.sandbox.writes import invalid
 
 SEARCH_FIELDS = {"salesorders": ("salesorder_number", "reference_number", "customer_name")}
 EQUALS_FILTERS = {"contacts": ("contact_type",), "salesorders": ("reference_number",)}
+# filter_by values of Zoho's items and contacts documents that the sandbox models.
+STATUS_FILTERS: dict[str, frozenset[str] | None] = {
+    "Status.All": None, "Status.Active": frozenset({"active"}),
+    "Status.Inactive": frozenset({"inactive"}),
+}
+DEFAULT_STATUS_FILTER = "Status.Active"
 
 
 def list_query(spec: SimulatedEntity) -> ListQuery:
@@ -36,11 +45,21 @@ def list_query(spec: SimulatedEntity) -> ListQuery:
         # Zoho caps per_page at 200; the sandbox clamps larger values rather than refusing.
         per_page=min(_positive("per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE),
         sort_column=args.get("sort_column", spec.default_sort), sort_order=order,
+        statuses=_statuses(spec.status_filter),
         modified_since=modified_since,
         equals={name: args[name] for name in EQUALS_FILTERS.get(spec.name, ()) if name in args},
         search_text=args.get("search_text", ""),
         search_fields=SEARCH_FIELDS.get(spec.name, ()),
     )
+
+
+def _statuses(status_filter: bool) -> frozenset[str] | None:
+    if not status_filter:
+        return None
+    name = request.args.get("filter_by", DEFAULT_STATUS_FILTER)
+    if name not in STATUS_FILTERS:
+        raise invalid("filter_by")
+    return STATUS_FILTERS[name]
 
 
 def _positive(name: str, default: int) -> int:
@@ -56,9 +75,11 @@ def list_answer(list_key: str, report_name: str, query: ListQuery, rows: list[st
                 has_more: bool) -> Response:
     """``{"code": 0, "message": "success", <list_key>: [...], "page_context": {...}}``
     around ``rows``, each already JSON text as the store keeps it."""
+    applied = next(name for name, statuses in STATUS_FILTERS.items()
+                   if statuses == query.statuses)
     context: dict[str, Any] = {
         "page": query.page, "per_page": query.per_page, "has_more_page": has_more,
-        "report_name": report_name, "applied_filter": "Status.All",
+        "report_name": report_name, "applied_filter": applied,
         "sort_column": query.sort_column, "sort_order": query.sort_order,
     }
     dumps = current_app.json.dumps

@@ -1,12 +1,16 @@
 """Each entity's routes: list and create on the collection, get, update and
-delete on one record, under ``/books/v3`` or ``/inventory/v1``.
+delete on one record, under ``/books/v3`` or ``/inventory/v1``; and for
+items, contacts and price lists ``POST .../{id}/active`` and ``.../inactive``.
 
-A create answers HTTP 201 with the entity's message and the object; a
-missing record is 404 code 1002 "<Label> does not exist.". Every write emits
-the webhook Zoho's workflow rule would send.
+A create answers HTTP 201 with the entity's message and the object; marking
+answers ``{"code": 0, "message": "The item has been marked as inactive."}``
+(Zoho's OpenAPI examples); a missing record is 404 code 1002 "<Label> does
+not exist.". Every write emits the webhook Zoho's workflow rule would send.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from flask import Blueprint, Response, request
 
@@ -60,6 +64,16 @@ def delete_record(spec: SimulatedEntity, record_id: str) -> Response:
     return success({}, 200, spec.deleted_message)
 
 
+def mark_record(spec: SimulatedEntity, record_id: str, status: str, message: str) -> Response:
+    """Set ``status`` ("active" or "inactive"); Zoho counts it as an edit."""
+    sandbox = state()
+    record = sandbox.store.modify(spec.name, record_id, lambda found: {**found, "status": status})
+    if record is None:
+        raise missing(spec)
+    sandbox.emitter.emit(spec.name, record)
+    return success({}, 200, message)
+
+
 def _register(spec: SimulatedEntity) -> None:
     base = f"{PREFIXES[spec.api]}/{spec.url_segment}"
 
@@ -76,6 +90,12 @@ def _register(spec: SimulatedEntity) -> None:
     blueprint.add_url_rule(base, f"{spec.name}_collection", collection, methods=["GET", "POST"])
     blueprint.add_url_rule(f"{base}/<record_id>", f"{spec.name}_member", member,
                            methods=["GET", "PUT", "DELETE"])
+    if spec.marked_messages is None:
+        return
+    for status, message in zip(("active", "inactive"), spec.marked_messages, strict=True):
+        blueprint.add_url_rule(f"{base}/<record_id>/{status}", f"{spec.name}_{status}",
+                               partial(mark_record, spec, status=status, message=message),
+                               methods=["POST"])
 
 
 for _spec in SPECS.values():

@@ -32,6 +32,7 @@ class ListQuery:
     per_page: int = DEFAULT_PER_PAGE
     sort_column: str = ""
     sort_order: str = "A"
+    statuses: frozenset[str] | None = None  # None: any status
     modified_since: int | None = None
     equals: dict[str, str] = field(default_factory=dict)
     search_text: str = ""
@@ -39,7 +40,7 @@ class ListQuery:
 
 
 class Table:
-    """One entity's records, with a cache of sorted id orders."""
+    """One entity's records, with a cache of sorted (and status-filtered) id orders."""
 
     def __init__(self, spec: SimulatedEntity, records: Iterable[Record]) -> None:
         self.spec = spec
@@ -47,16 +48,19 @@ class Table:
         self.modified = {key: parse_time(r["last_modified_time"])
                          for key, r in self.records.items()}
         self.next_index = len(self.records)
-        self.orders: dict[tuple[str, str], list[str]] = {}
+        self.orders: dict[tuple[str, str, frozenset[str] | None], list[str]] = {}
         # Each record's list view as JSON, with the record it was made from; made for the
         # generated records here, so listing them is cheap from the first page on.
         self.views: dict[str, tuple[Record, str]] = {}
         for record_id in self.records:
             self.list_json(record_id)
 
-    def order(self, column: str, descending: bool) -> list[str]:
-        """Record ids sorted by ``column`` (then id), cached until the next write."""
-        cache_key = (column, "D" if descending else "A")
+    def order(self, column: str, descending: bool,
+              statuses: frozenset[str] | None = None) -> list[str]:
+        """Ids of the records with one of ``statuses`` (None: all), sorted by ``column``
+        (then id), cached until the next write: items list active ones by default, and
+        filtering 100,000 items again for each page would make a full listing quadratic."""
+        cache_key = (column, "D" if descending else "A", statuses)
         if cache_key not in self.orders:
             if column == "last_modified_time":
                 def key(rid: str) -> tuple[Any, ...]:
@@ -64,7 +68,11 @@ class Table:
             else:
                 def key(rid: str) -> tuple[Any, ...]:
                     return (_sortable(self.records[rid].get(column)), rid)
-            self.orders[cache_key] = sorted(self.records, key=key, reverse=descending)
+            ids: Iterable[str] = self.records
+            if statuses is not None:
+                ids = [rid for rid, record in self.records.items()
+                       if record.get("status") in statuses]
+            self.orders[cache_key] = sorted(ids, key=key, reverse=descending)
         return self.orders[cache_key]
 
     def changed(self) -> None:
@@ -105,7 +113,7 @@ class Store:
         """One page of records (list view, each as JSON text) and whether more pages follow."""
         with self.lock:
             table = self.tables[entity]
-            ids = table.order(query.sort_column, query.sort_order == "D")
+            ids = table.order(query.sort_column, query.sort_order == "D", query.statuses)
             start = (query.page - 1) * query.per_page
             if not _filters(query):  # a plain listing: slice, don't walk the pages before
                 window = ids[start:start + query.per_page + 1]
@@ -191,6 +199,7 @@ class Store:
 
 
 def _filters(query: ListQuery) -> bool:
+    # Not the status filter: Table.order applies that one.
     return query.modified_since is not None or bool(query.equals) or bool(query.search_text)
 
 
