@@ -3,8 +3,9 @@
 Every call passes the same gate as at Zoho, in this order: injected faults,
 the access token, ``organization_id``, then the organization's rate limits.
 Every answer carries the daily-quota ``X-Rate-Limit-*`` headers. The
-organizations live here; the entities' routes are in :mod:`records`, a
-blueprint nested in this one so the gate covers them.
+organizations live here; the entities' routes are in :mod:`records` and
+price lists' own reads in :mod:`pricebooks`, blueprints nested in this one so
+the gate covers them.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import time
 
 from flask import Blueprint, Response, g, request
 
-from tds.sandbox import records
+from tds.sandbox import pricebooks, records
 from tds.sandbox.app import DROPPED_KEY, state, success, zoho_error
 from tds.sandbox.organization import organization
 from tds.sandbox.writes import ZohoFault
 
 blueprint = Blueprint("sandbox_books", __name__)
 blueprint.register_blueprint(records.blueprint)
+blueprint.register_blueprint(pricebooks.blueprint)
 TOKEN_PREFIX = "Zoho-oauthtoken "  # noqa: S105 - a header scheme, not a secret.
 # Listing organizations is how a client finds its organization_id.
 ORG_FREE_ENDPOINTS = {"sandbox_books.organizations", "sandbox_books.one_organization"}

@@ -40,6 +40,7 @@ class SimulatedEntity:
     status_filter: bool = False
     # Answers of POST .../{id}/active and .../{id}/inactive; None: no such routes.
     marked_messages: tuple[str, str] | None = None
+    single_get: bool = True  # False: Zoho documents no GET of one record
     webhook_entity: str | None = None  # the receiver's path segment
     api: str = "books"  # "books" (/books/v3) or "inventory" (/inventory/v1)
     path: str = ""  # URL segment when it differs from ``name``
@@ -143,7 +144,7 @@ SPECS: dict[str, SimulatedEntity] = {
         _spec("pricebooks", "pricebook", "Price List", required=("name",),
               created_message="The price list has been created.", default_sort="name",
               list_fields=PRICEBOOK_LIST, marked_messages=_marked("price list", ""),
-              webhook_entity="prices"),
+              single_get=False, webhook_entity="prices"),
         _spec("inventory_adjustments", "inventory_adjustment", "Inventory Adjustment",
               created_message="Inventory Adjustment has been added.", required=("line_items",),
               default_sort="created_time", default_order="D", list_fields=ADJUSTMENT_LIST,

@@ -3,9 +3,9 @@ the envelope with its ``page_context``.
 
 ``per_page`` defaults to 200 (recorded real answers held 200 rows when it was
 omitted, though some doc pages say 10) and larger values are clamped to 200.
-Lists that take ``filter_by`` (items, contacts) show active records only
-unless it says ``Status.All`` or ``Status.Inactive``; other values are 400
-code 4.
+Lists that take ``filter_by`` (items, contacts, price lists' bulkfetch) show
+active records only unless it says ``Status.All`` or ``Status.Inactive``;
+other values are 400 code 4.
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ STATUS_FILTERS: dict[str, frozenset[str] | None] = {
 DEFAULT_STATUS_FILTER = "Status.Active"
 
 
-def list_query(spec: SimulatedEntity) -> ListQuery:
-    """The current request's list parameters for ``spec``; 400 code 4 when one is invalid."""
+def list_query(spec: SimulatedEntity, *, status_filter: bool | None = None) -> ListQuery:
+    """The current request's list parameters for ``spec``; 400 code 4 when one is invalid.
+
+    ``status_filter`` overrides the spec's: whether ``filter_by`` is a status filter.
+    """
     args = request.args
     since = args.get("last_modified_time")
     try:
@@ -40,12 +43,11 @@ def list_query(spec: SimulatedEntity) -> ListQuery:
     order = args.get("sort_order", spec.default_order)
     if order not in {"A", "D"}:
         raise invalid("sort_order")
+    page, per_page = paging()
     return ListQuery(
-        page=_positive("page", 1),
-        # Zoho caps per_page at 200; the sandbox clamps larger values rather than refusing.
-        per_page=min(_positive("per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE),
-        sort_column=args.get("sort_column", spec.default_sort), sort_order=order,
-        statuses=_statuses(spec.status_filter),
+        page=page, per_page=per_page, sort_column=args.get("sort_column", spec.default_sort),
+        sort_order=order,
+        statuses=_statuses(spec.status_filter if status_filter is None else status_filter),
         modified_since=modified_since,
         equals={name: args[name] for name in EQUALS_FILTERS.get(spec.name, ()) if name in args},
         search_text=args.get("search_text", ""),
@@ -60,6 +62,12 @@ def _statuses(status_filter: bool) -> frozenset[str] | None:
     if name not in STATUS_FILTERS:
         raise invalid("filter_by")
     return STATUS_FILTERS[name]
+
+
+def paging() -> tuple[int, int]:
+    """``page`` and ``per_page`` of the current request (400 code 4 unless positive)."""
+    # Zoho caps per_page at 200; the sandbox clamps larger values rather than refusing.
+    return _positive("page", 1), min(_positive("per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
 
 
 def _positive(name: str, default: int) -> int:

@@ -1,6 +1,7 @@
 """Each entity's routes: list and create on the collection, get, update and
 delete on one record, under ``/books/v3`` or ``/inventory/v1``; and for
 items, contacts and price lists ``POST .../{id}/active`` and ``.../inactive``.
+Price lists have no single GET (Zoho documents none): GET on one is 405.
 
 A create answers HTTP 201 with the entity's message and the object; marking
 answers ``{"code": 0, "message": "The item has been marked as inactive."}``
@@ -89,7 +90,8 @@ def _register(spec: SimulatedEntity) -> None:
 
     blueprint.add_url_rule(base, f"{spec.name}_collection", collection, methods=["GET", "POST"])
     blueprint.add_url_rule(f"{base}/<record_id>", f"{spec.name}_member", member,
-                           methods=["GET", "PUT", "DELETE"])
+                           methods=["GET", "PUT", "DELETE"] if spec.single_get else
+                           ["PUT", "DELETE"])
     if spec.marked_messages is None:
         return
     for status, message in zip(("active", "inactive"), spec.marked_messages, strict=True):

@@ -39,7 +39,7 @@ ENDPOINTS = [
      "creditnote_id"),
     ("sales-order.yml", "/salesorders", "/salesorders/{salesorder_id}", "salesorders",
      "salesorder_id"),
-    # Zoho documents no GET of a single price list; the sandbox serves one anyway.
+    # Zoho documents no GET of a single price list, and the sandbox serves none.
     ("pricelists.yml", "/pricebooks", None, "pricebooks", "pricebook_id"),
     ("organizations.yml", "/organizations", "/organizations/{organization_id}",
      "organizations", "organization_id"),
