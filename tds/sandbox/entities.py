@@ -41,6 +41,9 @@ class SimulatedEntity:
     # Answers of POST .../{id}/active and .../{id}/inactive; None: no such routes.
     marked_messages: tuple[str, str] | None = None
     single_get: bool = True  # False: Zoho documents no GET of one record
+    # Creates get "<prefix>00001"-style numbers in this field (Zoho's auto-numbering).
+    number_field: str = ""
+    number_prefix: str = ""
     webhook_entity: str | None = None  # the receiver's path segment
     api: str = "books"  # "books" (/books/v3) or "inventory" (/inventory/v1)
     path: str = ""  # URL segment when it differs from ``name``
@@ -140,7 +143,8 @@ SPECS: dict[str, SimulatedEntity] = {
               created_message="Sales Order Created Successfully.",
               updated_message="Sales Order has been updated.",
               deleted_message="Sales Order has been deleted.", required=("customer_id",),
-              default_sort="created_time", default_order="D", list_fields=SALESORDER_LIST),
+              default_sort="created_time", default_order="D", list_fields=SALESORDER_LIST,
+              number_field="salesorder_number", number_prefix="SO-"),
         _spec("pricebooks", "pricebook", "Price List", required=("name",),
               created_message="The price list has been created.", default_sort="name",
               list_fields=PRICEBOOK_LIST, marked_messages=_marked("price list", ""),

@@ -44,7 +44,9 @@ def missing(spec: SimulatedEntity) -> ZohoFault:
 
 def create_record(spec: SimulatedEntity) -> Response:
     sandbox = state()
-    record, items = writes.create(sandbox.store, spec.name, json_body())
+    ignore_numbering = request.args.get("ignore_auto_number_generation", "").lower() == "true"
+    record, items = writes.create(sandbox.store, spec.name, json_body(),
+                                  auto_number=not ignore_numbering)
     for item in items:
         sandbox.emitter.emit("items", item)
     sandbox.emitter.emit(spec.name, record)

@@ -104,10 +104,13 @@ class Store:
     def __init__(self, records: dict[str, list[Record]]) -> None:
         self.lock = threading.RLock()
         self.tables = {name: Table(spec, records.get(name, ())) for name, spec in SPECS.items()}
-        # Line item ids go on after the generated lines.
-        self.numbers = {"line_items": sum(len(record.get("line_items") or ())
-                                          for name in LINE_TABLES
-                                          for record in self.tables[name].records.values())}
+        # Zoho's number series go on after the generated records: the numbers of
+        # entities with a number_field (sales orders), and line item ids.
+        self.numbers = {name: len(table.records) for name, table in self.tables.items()
+                        if table.spec.number_field}
+        self.numbers["line_items"] = sum(len(record.get("line_items") or ())
+                                         for name in LINE_TABLES
+                                         for record in self.tables[name].records.values())
 
     def page_json(self, entity: str, query: ListQuery) -> tuple[list[str], bool]:
         """One page of records (list view, each as JSON text) and whether more pages follow."""
@@ -150,8 +153,8 @@ class Store:
             return dict(stored)
 
     def next_number(self, series: str) -> int:
-        """The next number of ``series`` (``"line_items"``), counting on from the
-        generated records."""
+        """The next number of ``series`` (an entity with a ``number_field``, or
+        ``"line_items"``), counting on from the generated records."""
         with self.lock:
             self.numbers[series] += 1
             return self.numbers[series]

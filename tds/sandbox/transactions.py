@@ -123,7 +123,9 @@ def make_creditnote(gen: Generator, rng: random.Random, index: int) -> Record:
 def make_salesorder(gen: Generator, rng: random.Random, index: int) -> Record:
     record, sums = gen.document(rng, "salesorder", index, rng.choice(gen.customers), "SO")
     record.update({
-        "salesorder_id": entity_id("salesorders", index), "salesorder_number": f"SO-{index:06d}",
+        # The series API creates go on with (the store counts on from the generated ones).
+        "salesorder_id": entity_id("salesorders", index),
+        "salesorder_number": f"SO-{index + 1:05d}",
         "status": rng.choice(("draft", "open", "invoiced")), "shipment_date": record["date"],
         **sums, "bcy_total": sums["total"], "is_emailed": False, "has_attachment": False,
         "custom_fields": [],

@@ -28,8 +28,14 @@ def invalid(field: str) -> ZohoFault:
     return ZohoFault(400, 4, f"Invalid value passed for {field}")
 
 
-def create(store: Store, entity: str, body: dict[str, Any]) -> tuple[Record, list[Record]]:
-    """Create a record; returns it and any items whose stock it changed."""
+def create(store: Store, entity: str, body: dict[str, Any], *,
+           auto_number: bool = True) -> tuple[Record, list[Record]]:
+    """Create a record; returns it and any items whose stock it changed.
+
+    An entity with a ``number_field`` gets the next number of its series, unless
+    ``auto_number`` is off (Zoho's ``ignore_auto_number_generation=true``): then the
+    body must carry the number. References are not unique: Zoho accepts duplicates.
+    """
     spec = SPECS[entity]
     for field in spec.required:
         if not body.get(field):
@@ -41,6 +47,8 @@ def create(store: Store, entity: str, body: dict[str, Any]) -> tuple[Record, lis
         record.update(_customer(store, str(record["customer_id"])))
     if "line_items" in record:
         record.update(_lines(store, record["line_items"]))
+    if spec.number_field:
+        record[spec.number_field] = _series_number(store, entity, record, auto_number)
     record.setdefault("status", "active" if entity in {"items", "contacts", "pricebooks"}
                       else "draft")
     return store.create(entity, record), []
@@ -53,6 +61,15 @@ def update(store: Store, entity: str, record_id: str, body: dict[str, Any]) -> R
     if "line_items" in changes:
         changes.update(_lines(store, changes["line_items"]))
     return store.modify(entity, record_id, lambda record: {**record, **changes})
+
+
+def _series_number(store: Store, entity: str, record: Record, auto_number: bool) -> str:
+    spec = SPECS[entity]
+    if auto_number:
+        return f"{spec.number_prefix}{store.next_number(entity):05d}"
+    if not record.get(spec.number_field):
+        raise invalid(spec.number_field)
+    return str(record[spec.number_field])
 
 
 def _customer(store: Store, customer_id: str) -> Record:
