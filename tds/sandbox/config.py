@@ -54,6 +54,11 @@ class SandboxConfig:
     webhook_secret: str | None = None
     webhook_scheme: str = "zoho"  # "zoho" or "standard"
     webhook_format: str = "json"  # "json" or "form" (a JSONString field)
+    # How a Deleted workflow rule calls: "method" (a DELETE request), "param" (a POST with
+    # <action_param>=deleted, edits then carrying <action_param>=edited) or "none".
+    deleted_webhook: str = "method"
+    action_param: str = "event"
+    webhook_payload: str = "record"  # "record" or "id" (only the record's id)
     # Faults.
     latency_ms: int = 0
     error_rate: float = 0.0
@@ -65,6 +70,12 @@ class SandboxConfig:
             raise ValueError("webhook_scheme must be 'zoho' or 'standard'.")
         if self.webhook_format not in {"json", "form"}:
             raise ValueError("webhook_format must be 'json' or 'form'.")
+        if self.deleted_webhook not in {"method", "param", "none"}:
+            raise ValueError("deleted_webhook must be 'method', 'param' or 'none'.")
+        if not self.action_param:
+            raise ValueError("action_param must name a query parameter.")
+        if self.webhook_payload not in {"record", "id"}:
+            raise ValueError("webhook_payload must be 'record' or 'id'.")
         if self.time_factor <= 0:
             raise ValueError("time_factor must be positive.")
 

@@ -64,6 +64,7 @@ def update_record(spec: SimulatedEntity, record_id: str) -> Response:
 def delete_record(spec: SimulatedEntity, record_id: str) -> Response:
     if not state().store.delete(spec.name, record_id):
         raise missing(spec)
+    state().emitter.emit_deleted(spec.name, record_id)
     return success({}, 200, spec.deleted_message)
 
 
