@@ -51,7 +51,7 @@ class SandboxState:
         stats = Stats()
         emitter = WebhookEmitter(config, stats)
         return cls(config, store, TokenBook(config), RateLimiter(config), Faults(config), stats,
-                   emitter, Mutator(store, emitter, config.seed))
+                   emitter, Mutator(store, emitter, config))
 
 
 def state() -> SandboxState:

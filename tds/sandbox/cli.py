@@ -56,6 +56,11 @@ DEFAULTS = SandboxConfig()
 @click.option("--webhook-payload", type=click.Choice(["record", "id"]),
               default=DEFAULTS.webhook_payload, show_default=True,
               help="Body of a change webhook: the whole record, or only its id.")
+@click.option("--stock-moves-stamp/--no-stock-moves-stamp", default=DEFAULTS.stock_moves_stamp,
+              show_default=True,
+              help="Whether an inventory adjustment moves its items' last_modified_time. "
+                   "Off: stock changes with the stamp unchanged and no item webhook, as Zoho "
+                   "may do on a sale or bill; a sync must compare the stock values.")
 @click.option("--latency-ms", default=DEFAULTS.latency_ms, show_default=True,
               help="Delay added to every API call.")
 @click.option("--error-rate", default=DEFAULTS.error_rate, show_default=True,

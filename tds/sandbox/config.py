@@ -59,6 +59,8 @@ class SandboxConfig:
     deleted_webhook: str = "method"
     action_param: str = "event"
     webhook_payload: str = "record"  # "record" or "id" (only the record's id)
+    # Whether a stock movement moves the items' last_modified_time (unconfirmed at Zoho).
+    stock_moves_stamp: bool = True
     # Faults.
     latency_ms: int = 0
     error_rate: float = 0.0

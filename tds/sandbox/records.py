@@ -15,7 +15,7 @@ from functools import partial
 
 from flask import Blueprint, Response, request
 
-from tds.sandbox import writes
+from tds.sandbox import stock, writes
 from tds.sandbox.app import json_body, state, success
 from tds.sandbox.entities import SPECS, SimulatedEntity
 from tds.sandbox.listing import list_answer, list_query
@@ -44,9 +44,15 @@ def missing(spec: SimulatedEntity) -> ZohoFault:
 
 def create_record(spec: SimulatedEntity) -> Response:
     sandbox = state()
-    ignore_numbering = request.args.get("ignore_auto_number_generation", "").lower() == "true"
-    record, items = writes.create(sandbox.store, spec.name, json_body(),
-                                  auto_number=not ignore_numbering)
+    body = json_body()
+    if spec.name == "inventory_adjustments":
+        record, items = stock.adjust(sandbox.store, body,
+                                     moves_stamp=sandbox.config.stock_moves_stamp)
+    else:
+        ignore_numbering = request.args.get("ignore_auto_number_generation",
+                                            "").lower() == "true"
+        record = writes.create(sandbox.store, spec.name, body, auto_number=not ignore_numbering)
+        items = []
     for item in items:
         sandbox.emitter.emit("items", item)
     sandbox.emitter.emit(spec.name, record)

@@ -5,7 +5,7 @@ shows each record's list view, its keys among the entity's ``list_fields``.
 Readers get shallow copies, and writers replace nested values instead of
 mutating them, so a copy handed to a response can be serialized outside the
 lock. Every write moves ``last_modified_time`` strictly forward, as Zoho
-does, so incremental syncs see it.
+does, so incremental syncs see it (stock moves may be told not to).
 """
 
 from __future__ import annotations
@@ -159,15 +159,18 @@ class Store:
             self.numbers[series] += 1
             return self.numbers[series]
 
-    def modify(self, entity: str, record_id: str,
-               change: Callable[[Record], Record]) -> Record | None:
-        """Replace a record by ``change(copy)`` and move its modified time forward."""
+    def modify(self, entity: str, record_id: str, change: Callable[[Record], Record],
+               *, stamp: bool = True) -> Record | None:
+        """Replace a record by ``change(copy)`` and move its modified time forward
+        (``stamp=False``: leave it, as Zoho may when stock moves)."""
         with self.lock:
             table = self.tables[entity]
             current = table.records.get(record_id)
             if current is None:
                 return None
-            epoch = max(now(), table.modified[record_id] + 1)
+            epoch = table.modified[record_id]
+            if stamp:
+                epoch = max(now(), epoch + 1)
             updated = {**change(dict(current)), table.spec.id_field: record_id,
                        "created_time": current["created_time"],
                        "last_modified_time": format_time(epoch)}

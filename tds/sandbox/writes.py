@@ -1,4 +1,5 @@
-"""Creates, updates and stock adjustments, checked the way Zoho checks them.
+"""Creates and updates, checked the way Zoho checks them (stock adjustments are
+:mod:`stock`'s).
 
 A failed check raises :class:`ZohoFault`, which the app turns into Zoho's
 error envelope. Messages follow Zoho's "Invalid value passed for <field>"
@@ -7,10 +8,9 @@ wording; the exact codes for these validation errors are unconfirmed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from tds.sandbox.data import LOCATION_ID, Record, entity_id
+from tds.sandbox.data import Record, entity_id
 from tds.sandbox.entities import SPECS
 from tds.sandbox.lines import NO_TAX, line_item, totals
 from tds.sandbox.store import Store
@@ -29,8 +29,8 @@ def invalid(field: str) -> ZohoFault:
 
 
 def create(store: Store, entity: str, body: dict[str, Any], *,
-           auto_number: bool = True) -> tuple[Record, list[Record]]:
-    """Create a record; returns it and any items whose stock it changed.
+           auto_number: bool = True) -> Record:
+    """Create a record and return it.
 
     An entity with a ``number_field`` gets the next number of its series, unless
     ``auto_number`` is off (Zoho's ``ignore_auto_number_generation=true``): then the
@@ -40,8 +40,6 @@ def create(store: Store, entity: str, body: dict[str, Any], *,
     for field in spec.required:
         if not body.get(field):
             raise invalid(field)
-    if entity == "inventory_adjustments":
-        return _adjust_stock(store, body)
     record = {key: value for key, value in body.items() if key != spec.id_field}
     if "customer_id" in record:
         record.update(_customer(store, str(record["customer_id"])))
@@ -51,7 +49,7 @@ def create(store: Store, entity: str, body: dict[str, Any], *,
         record[spec.number_field] = _series_number(store, entity, record, auto_number)
     record.setdefault("status", "active" if entity in {"items", "contacts", "pricebooks"}
                       else "draft")
-    return store.create(entity, record), []
+    return store.create(entity, record)
 
 
 def update(store: Store, entity: str, record_id: str, body: dict[str, Any]) -> Record | None:
@@ -101,42 +99,3 @@ def _lines(store: Store, lines: Any) -> Record:
             "line_items", store.next_number("line_items")))
         priced.append({**line, **line_item(line_id, named, quantity, rate, discount, tax)})
     return {"line_items": priced, **totals(priced)}
-
-
-def _adjust_stock(store: Store, body: dict[str, Any]) -> tuple[Record, list[Record]]:
-    lines = body["line_items"]
-    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
-        raise invalid("line_items")
-    parsed: list[tuple[str, float, str]] = []
-    for line in lines:
-        item_id = str(line.get("item_id", ""))
-        try:
-            quantity = float(line["quantity_adjusted"])
-        except (KeyError, TypeError, ValueError):
-            raise invalid("quantity_adjusted") from None
-        if store.get("items", item_id) is None:
-            raise invalid("item_id")
-        parsed.append((item_id, quantity, str(line.get("location_id", LOCATION_ID))))
-    with store.lock:
-        items = [item for item_id, quantity, _ in parsed
-                 if (item := store.modify("items", item_id, _stock_change(quantity)))]
-        adjustment = store.create("inventory_adjustments", {
-            **body, "adjustment_type": body.get("adjustment_type", "quantity"),
-            "status": "adjusted",
-            "line_items": [{"item_id": item_id, "quantity_adjusted": quantity,
-                            "location_id": location} for item_id, quantity, location in parsed],
-        })
-    return adjustment, items
-
-
-def _stock_change(quantity: float) -> Callable[[Record], Record]:
-    def change(item: Record) -> Record:
-        return {**item, **{field: _number(item.get(field, 0)) + _number(quantity)
-                           for field in ("stock_on_hand", "available_stock",
-                                         "actual_available_stock")}}
-    return change
-
-
-def _number(value: Any) -> int | float:
-    number = float(value)
-    return int(number) if number.is_integer() else number

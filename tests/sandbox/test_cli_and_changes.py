@@ -18,7 +18,7 @@ def test_serve_help_lists_the_options() -> None:
                    "--token-ttl", "--seed", "--webhook-url", "--webhook-secret", "--latency-ms",
                    "--error-rate", "--time-factor", "--changes-per-second",
                    "--changes-duration", "--deleted-webhook", "--action-param",
-                   "--webhook-payload"):
+                   "--webhook-payload", "--stock-moves-stamp", "--no-stock-moves-stamp"):
         assert option in result.output
 
 
