@@ -8,6 +8,9 @@ from tds.sandbox import SandboxServer
 from tds.sandbox.documents import generate_all
 from tests.fixtures.sandbox import SMALL, Books
 
+LOCATION_KEYS = {"location_id", "location_name", "status", "is_primary", "location_stock_on_hand",
+                 "location_available_stock", "location_actual_available_stock"}
+
 
 def test_same_seed_same_data() -> None:
     assert generate_all(7, SMALL) == generate_all(7, SMALL)
@@ -38,6 +41,7 @@ def test_generated_records_are_consistent() -> None:
 def test_item_stock_is_the_sum_of_its_locations() -> None:
     for item in generate_all(5, SMALL)["items"]:
         assert [location["is_primary"] for location in item["locations"]] == [True, False]
+        assert all(set(location) == LOCATION_KEYS for location in item["locations"])
         for field in ("stock_on_hand", "available_stock", "actual_available_stock"):
             assert sum(float(location[f"location_{field}"])
                        for location in item["locations"]) == item[field]
