@@ -1,7 +1,8 @@
 """Simulated edits in Zoho: the admin change endpoint and the change loop.
 
 Each change moves a record's ``last_modified_time`` forward, alters a field
-a sync would notice, and emits the webhook Zoho's workflow rule would send.
+a sync would notice, and emits the webhook Zoho's workflow rule would send;
+a stock movement may leave its items' stamp alone (``stock_moves_stamp``).
 """
 
 from __future__ import annotations

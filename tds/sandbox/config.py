@@ -17,7 +17,8 @@ RATE_LIMIT_MESSAGE = (
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    """Everything a sandbox run can be told: credentials, data sizes, limits, faults.
+    """Everything a sandbox run can be told: credentials, data sizes, limits, webhooks,
+    faults.
 
     ``time_factor`` divides every limit window (the per-minute and daily API
     limits and the 10-minute token window), so benchmarks can exercise the

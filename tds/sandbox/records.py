@@ -6,7 +6,8 @@ Price lists have no single GET (Zoho documents none): GET on one is 405.
 A create answers HTTP 201 with the entity's message and the object; marking
 answers ``{"code": 0, "message": "The item has been marked as inactive."}``
 (Zoho's OpenAPI examples); a missing record is 404 code 1002 "<Label> does
-not exist.". Every write emits the webhook Zoho's workflow rule would send.
+not exist.". Every write, a deletion too, emits the webhook Zoho's workflow
+rule would send.
 """
 
 from __future__ import annotations

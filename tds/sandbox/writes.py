@@ -47,8 +47,8 @@ def create(store: Store, entity: str, body: dict[str, Any], *,
         record.update(_lines(store, record["line_items"]))
     if spec.number_field:
         record[spec.number_field] = _series_number(store, entity, record, auto_number)
-    record.setdefault("status", "active" if entity in {"items", "contacts", "pricebooks"}
-                      else "draft")
+    # Entities Zoho marks active or inactive start active; transactions start as drafts.
+    record.setdefault("status", "active" if spec.marked_messages else "draft")
     return store.create(entity, record)
 
 
