@@ -65,11 +65,18 @@ def change() -> Response:
 
 @blueprint.post("/delete")
 def delete() -> Response:
-    """Delete records by id, as a user deleting them in Zoho would (no webhook)."""
+    """Delete records by id, as a user deleting them in Zoho would: silently, or with
+    the Deleted webhook when ``"webhook": true``."""
     body = json_body()
     entity = _entity(body.get("entity"))
+    webhook = body.get("webhook", False)
+    if not isinstance(webhook, bool):
+        raise ZohoFault(400, 4, "webhook must be true or false.")
     ids = [str(record_id) for record_id in body.get("ids", [])]
     deleted = [record_id for record_id in ids if state().store.delete(entity, record_id)]
+    if webhook:
+        for record_id in deleted:
+            state().emitter.emit_deleted(entity, record_id)
     return jsonify(deleted=deleted)
 
 

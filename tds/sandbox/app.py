@@ -51,7 +51,7 @@ class SandboxState:
         stats = Stats()
         emitter = WebhookEmitter(config, stats)
         return cls(config, store, TokenBook(config), RateLimiter(config), Faults(config), stats,
-                   emitter, Mutator(store, emitter, config.seed))
+                   emitter, Mutator(store, emitter, config))
 
 
 def state() -> SandboxState:
@@ -63,6 +63,13 @@ def state() -> SandboxState:
 def zoho_error(status: int, code: int, message: str) -> Response:
     """Zoho's error envelope with an HTTP status."""
     answer = jsonify(code=code, message=message)
+    answer.status_code = status
+    return answer
+
+
+def success(body: dict[str, Any], status: int = 200, message: str = "success") -> Response:
+    """Zoho's success envelope: ``{"code": 0, "message": message, **body}``."""
+    answer = jsonify(code=0, message=message, **body)
     answer.status_code = status
     return answer
 

@@ -1,7 +1,8 @@
 """Simulated edits in Zoho: the admin change endpoint and the change loop.
 
 Each change moves a record's ``last_modified_time`` forward, alters a field
-a sync would notice, and emits the webhook Zoho's workflow rule would send.
+a sync would notice, and emits the webhook Zoho's workflow rule would send;
+a stock movement may leave its items' stamp alone (``stock_moves_stamp``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from tds.sandbox import writes
+from tds.sandbox import stock
+from tds.sandbox.config import SandboxConfig
 from tds.sandbox.data import Record, seeded
 from tds.sandbox.store import Store
 from tds.sandbox.webhooks import WebhookEmitter
@@ -43,17 +45,19 @@ EDITS = {
 class Mutator:
     """Edits random records of an entity and emits their webhooks."""
 
-    def __init__(self, store: Store, emitter: WebhookEmitter, seed: int) -> None:
+    def __init__(self, store: Store, emitter: WebhookEmitter, config: SandboxConfig) -> None:
         self.store = store
         self.emitter = emitter
-        self.rng = seeded(seed, "changes")
+        self.config = config
+        self.rng = seeded(config.seed, "changes")
         self.lock = threading.Lock()
 
     def change(self, entity: str, count: int) -> list[Record]:
         """Change ``count`` random records (fewer if the table is smaller).
 
         For inventory adjustments a change is a new adjustment of a random
-        item, which moves that item's stock as a stock movement in Zoho does.
+        item, which moves that item's stock (at its primary location) as a stock
+        movement in Zoho does.
         """
         with self.lock:
             if entity == "inventory_adjustments":
@@ -72,7 +76,8 @@ class Mutator:
             return None
         body = {"reason": "Simulated movement", "line_items": [
             {"item_id": self.rng.choice(ids), "quantity_adjusted": self.rng.choice((-2, -1, 3))}]}
-        adjustment, items = writes.create(self.store, "inventory_adjustments", body)
+        adjustment, items = stock.adjust(self.store, body,
+                                         moves_stamp=self.config.stock_moves_stamp)
         for item in items:
             self.emitter.emit("items", item)
         self.emitter.emit("inventory_adjustments", adjustment)

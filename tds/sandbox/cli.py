@@ -47,6 +47,20 @@ DEFAULTS = SandboxConfig()
 @click.option("--webhook-scheme", type=click.Choice(["zoho", "standard"]),
               default=DEFAULTS.webhook_scheme, show_default=True,
               help="Signature scheme: Zoho's X-Zoho-Webhook-Signature or Standard Webhooks.")
+@click.option("--deleted-webhook", type=click.Choice(["method", "param", "none"]),
+              default=DEFAULTS.deleted_webhook, show_default=True,
+              help="How deletions are announced: method = a DELETE request; param = a POST "
+                   "with ?<action-param>=deleted (edits then carry =edited); none = not at all.")
+@click.option("--action-param", default=DEFAULTS.action_param, show_default=True,
+              help="Query parameter naming the action when --deleted-webhook=param.")
+@click.option("--webhook-payload", type=click.Choice(["record", "id"]),
+              default=DEFAULTS.webhook_payload, show_default=True,
+              help="Body of a change webhook: the whole record, or only its id.")
+@click.option("--stock-moves-stamp/--no-stock-moves-stamp", default=DEFAULTS.stock_moves_stamp,
+              show_default=True,
+              help="Whether an inventory adjustment moves its items' last_modified_time. "
+                   "Off: stock changes with the stamp unchanged and no item webhook, as Zoho "
+                   "may do on a sale or bill; a sync must compare the stock values.")
 @click.option("--latency-ms", default=DEFAULTS.latency_ms, show_default=True,
               help="Delay added to every API call.")
 @click.option("--error-rate", default=DEFAULTS.error_rate, show_default=True,

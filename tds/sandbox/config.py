@@ -17,7 +17,8 @@ RATE_LIMIT_MESSAGE = (
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    """Everything a sandbox run can be told: credentials, data sizes, limits, faults.
+    """Everything a sandbox run can be told: credentials, data sizes, limits, webhooks,
+    faults.
 
     ``time_factor`` divides every limit window (the per-minute and daily API
     limits and the 10-minute token window), so benchmarks can exercise the
@@ -54,6 +55,13 @@ class SandboxConfig:
     webhook_secret: str | None = None
     webhook_scheme: str = "zoho"  # "zoho" or "standard"
     webhook_format: str = "json"  # "json" or "form" (a JSONString field)
+    # How a Deleted workflow rule calls: "method" (a DELETE request), "param" (a POST with
+    # <action_param>=deleted, edits then carrying <action_param>=edited) or "none".
+    deleted_webhook: str = "method"
+    action_param: str = "event"
+    webhook_payload: str = "record"  # "record" or "id" (only the record's id)
+    # Whether a stock movement moves the items' last_modified_time (unconfirmed at Zoho).
+    stock_moves_stamp: bool = True
     # Faults.
     latency_ms: int = 0
     error_rate: float = 0.0
@@ -65,6 +73,12 @@ class SandboxConfig:
             raise ValueError("webhook_scheme must be 'zoho' or 'standard'.")
         if self.webhook_format not in {"json", "form"}:
             raise ValueError("webhook_format must be 'json' or 'form'.")
+        if self.deleted_webhook not in {"method", "param", "none"}:
+            raise ValueError("deleted_webhook must be 'method', 'param' or 'none'.")
+        if not self.action_param:
+            raise ValueError("action_param must name a query parameter.")
+        if self.webhook_payload not in {"record", "id"}:
+            raise ValueError("webhook_payload must be 'record' or 'id'.")
         if self.time_factor <= 0:
             raise ValueError("time_factor must be positive.")
 

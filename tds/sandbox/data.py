@@ -1,10 +1,11 @@
-"""A seeded, deterministic generator of Zoho-shaped records.
+"""A seeded, deterministic generator of Zoho-shaped items and contacts, and the
+ids, times and locations every generated record shares.
 
 Same seed and counts, same records, field for field: tests compare two runs
 and benchmarks regenerate the same organization. Records are plain dicts
-with only the fields Zoho's documents show, so 100,000 items stay quick to
-build and small in memory. Each entity draws from its own random stream,
-so changing one count does not change another entity's records.
+holding what a single GET shows (the list view is cut from them), shaped
+after Zoho's OpenAPI response schemas. Each entity draws from its own random
+stream, so changing one count does not change another entity's records.
 """
 
 from __future__ import annotations
@@ -12,26 +13,39 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tds.sandbox.clock import format_date, format_time
+from tds.sandbox.clock import format_time
 
 Record = dict[str, Any]
 
 BASE_EPOCH = 1_700_000_000  # 2023-11-14: generated history ends here.
 YEAR = 365 * 86400
 CURRENCY_ID = "460000000000099"
-LOCATION_ID = "460000000000777"
+LOCATION_ID = "460000000000777"  # the organization's primary location
 LOCATION_NAME = "Head Office"
+WAREHOUSE_ID = "460000000000778"
+LOCATIONS = {LOCATION_ID: LOCATION_NAME, WAREHOUSE_ID: "Warehouse"}
 ID_BASES = {
     "items": 460_000_000_100_000, "contacts": 460_000_000_200_000,
     "invoices": 460_000_000_300_000, "bills": 460_000_000_400_000,
     "creditnotes": 460_000_000_500_000, "salesorders": 460_000_000_600_000,
     "pricebooks": 460_000_000_700_000, "inventory_adjustments": 460_000_000_800_000,
-    "line_items": 460_000_001_000_000,
+    "line_items": 460_000_001_000_000, "contact_persons": 460_000_001_100_000,
+    "pricebook_items": 460_000_001_200_000,
 }
 ADJECTIVES = ("Steel", "Brass", "Oak", "Glass", "Carbon", "Copper", "Nylon", "Ceramic")
 NOUNS = ("Bolt", "Hinge", "Bracket", "Valve", "Panel", "Cable", "Sensor", "Drive")
 FIRST_NAMES = ("Asha", "Ben", "Chen", "Dara", "Eli", "Femi", "Gita", "Hugo")
 LAST_NAMES = ("Iyer", "Jones", "Kato", "Lopez", "Moreau", "Novak", "Okafor", "Park")
+CITIES = (("Pleasanton", "CA", "94588"), ("Austin", "TX", "78701"), ("Denver", "CO", "80202"),
+          ("Portland", "OR", "97201"), ("Boston", "MA", "02108"))
+# Fields every generated item shares: one dict merged in, cheaper than literals per item.
+ITEM_CONSTANTS = {
+    "unit": "pcs", "tax_id": "", "tax_name": "", "tax_percentage": "0", "tax_type": "",
+    "product_type": "goods", "item_type": "inventory", "hsn_or_sac": "", "is_taxable": True,
+    "account_id": "460000000000388", "account_name": "Sales",
+    "purchase_account_id": "460000000000509", "purchase_account_name": "Cost of Goods Sold",
+    "inventory_account_id": "460000000000515", "inventory_account_name": "Inventory Asset",
+}
 
 
 def seeded(seed: int, stream: str) -> random.Random:
@@ -44,10 +58,16 @@ def entity_id(entity: str, index: int) -> str:
     return str(ID_BASES[entity] * 10_000 + index)
 
 
+def below(rng: random.Random, bound: int) -> int:
+    """A whole number in ``[0, bound)``: randrange's job at a fraction of its cost, which
+    dominated generating 100,000 items."""
+    return int(rng.random() * bound)
+
+
 def random_times(rng: random.Random) -> tuple[int, int]:
     """A created and a last-modified time in the year before BASE_EPOCH."""
-    created = BASE_EPOCH - rng.randrange(YEAR)
-    return created, min(BASE_EPOCH, created + rng.randrange(30 * 86400))
+    created = BASE_EPOCH - below(rng, YEAR)
+    return created, min(BASE_EPOCH, created + below(rng, 30 * 86400))
 
 
 def stamp(record: Record, created: int, modified: int) -> Record:
@@ -57,17 +77,37 @@ def stamp(record: Record, created: int, modified: int) -> Record:
     return record
 
 
+def stock_text(quantity: float) -> str:
+    """A stock figure as items' ``locations`` carry it: Zoho's item schema types the
+    per-location stock as a string (``"12"``), unlike the item's own numbers."""
+    return str(int(quantity)) if float(quantity).is_integer() else str(quantity)
+
+
+def location_stock(location_id: str, quantity: float, *, primary: bool) -> Record:
+    """One entry of an item's ``locations``: ``quantity`` on hand and available."""
+    return _location(location_id, primary, stock_text(quantity))
+
+
+def _location(location_id: str, primary: bool, text: str) -> Record:
+    return {"location_id": location_id, "location_name": LOCATIONS.get(location_id, ""),
+            "status": "active", "is_primary": primary, "location_stock_on_hand": text,
+            "location_available_stock": text, "location_actual_available_stock": text}
+
+
 def make_item(rng: random.Random, index: int) -> Record:
-    stock = rng.randrange(500)
+    stock = below(rng, 500)
+    stored = below(rng, stock + 1)  # the part of the stock kept in the warehouse
     created, modified = random_times(rng)
-    name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {index:06d}"
+    name = f"{ADJECTIVES[below(rng, len(ADJECTIVES))]} {NOUNS[below(rng, len(NOUNS))]} {index:06d}"
     return stamp({
         "item_id": entity_id("items", index), "name": name, "status": "active",
-        "description": f"{name}, sold by the piece", "rate": rng.randrange(100, 100_000) / 100,
-        "purchase_rate": rng.randrange(50, 50_000) / 100, "unit": "pcs", "tax_id": "",
-        "tax_name": "", "tax_percentage": "0", "tax_type": "", "sku": f"SKU-{index:06d}",
-        "product_type": "goods", "item_type": "inventory", "stock_on_hand": stock,
-        "available_stock": stock, "actual_available_stock": stock,
+        "description": f"{name}, sold by the piece", "rate": (100 + below(rng, 99_900)) / 100,
+        "purchase_rate": (50 + below(rng, 49_950)) / 100, "sku": f"SKU-{index:06d}",
+        **ITEM_CONSTANTS, "purchase_description": f"{name}, bought by the box",
+        "reorder_level": 10, "stock_on_hand": stock, "available_stock": stock,
+        "actual_available_stock": stock,
+        "locations": [_location(LOCATION_ID, True, str(stock - stored)),
+                      _location(WAREHOUSE_ID, False, str(stored))],
     }, created, modified)
 
 
@@ -75,6 +115,10 @@ def make_contact(rng: random.Random, index: int) -> Record:
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     created, modified = random_times(rng)
     company = f"{last} & {rng.choice(NOUNS)} Co {index:05d}"
+    email = f"{first.lower()}.{last.lower()}{index}@example.com"
+    phone = f"+1-555-{index % 10_000:04d}"
+    city, state, zip_code = rng.choice(CITIES)
+    street = f"{rng.randrange(1, 9000)} Market Street"
     return stamp({
         "contact_id": entity_id("contacts", index), "contact_name": company,
         "company_name": company,
@@ -84,56 +128,20 @@ def make_contact(rng: random.Random, index: int) -> Record:
         "payment_terms_label": "Net 30", "currency_id": CURRENCY_ID, "currency_code": "USD",
         "outstanding_receivable_amount": rng.randrange(5000),
         "unused_credits_receivable_amount": 0, "first_name": first, "last_name": last,
-        "email": f"{first.lower()}.{last.lower()}{index}@example.com",
-        "phone": f"+1-555-{index % 10_000:04d}", "mobile": "",
+        "email": email, "phone": phone, "mobile": "", "website": "", "notes": "",
+        "billing_address": address(f"{first} {last}", street, city, state, zip_code, phone),
+        "shipping_address": address(company, street, city, state, zip_code, phone),
+        "contact_persons": [{
+            "contact_person_id": entity_id("contact_persons", index), "salutation": "",
+            "first_name": first, "last_name": last, "email": email, "phone": phone,
+            "mobile": "", "designation": "Purchasing", "department": "",
+            "is_primary_contact": True,
+        }],
     }, created, modified)
 
 
-class Generator:
-    """Builds an organization's records from a seed and per-entity counts."""
-
-    def __init__(self, seed: int, items: list[Record], contacts: list[Record]) -> None:
-        self.seed = seed
-        self.items = items
-        self.customers = [c for c in contacts if c["contact_type"] == "customer"] or [{
-            "contact_id": entity_id("contacts", 0), "contact_name": "Walk-in Customer"}]
-        self.vendors = [c for c in contacts if c["contact_type"] == "vendor"] or [{
-            "contact_id": entity_id("contacts", 1), "contact_name": "General Supplier"}]
-        self.line_counter = 0
-
-    def rng(self, entity: str) -> random.Random:
-        return seeded(self.seed, entity)
-
-    def line_items(self, rng: random.Random, count: int) -> list[Record]:
-        lines = []
-        for _ in range(count):
-            item = rng.choice(self.items) if self.items else {"item_id": "", "name": "Service"}
-            quantity = rng.randrange(1, 10)
-            rate = float(item.get("rate", 10.0))
-            self.line_counter += 1
-            lines.append({
-                "line_item_id": entity_id("line_items", self.line_counter),
-                "item_id": item["item_id"], "name": item["name"], "rate": rate,
-                "quantity": quantity, "unit": "pcs", "item_total": round(rate * quantity, 2),
-            })
-        return lines
-
-    def document(self, rng: random.Random, entity: str, index: int, party: Record,
-                 prefix: str) -> tuple[Record, float]:
-        """The fields invoices, bills, credit notes and sales orders share."""
-        created, modified = random_times(rng)
-        lines = self.line_items(rng, rng.randrange(1, 4))
-        total = round(sum(line["item_total"] for line in lines), 2)
-        record = stamp({
-            f"{entity}_id": "", "reference_number": f"REF-{prefix}-{index:06d}",
-            "date": format_date(created), "currency_id": CURRENCY_ID, "currency_code": "USD",
-            "location_id": LOCATION_ID, "location_name": LOCATION_NAME, "line_items": lines,
-        }, created, modified)
-        record.update(_party_fields(entity, party))
-        return record, total
-
-
-def _party_fields(entity: str, party: Record) -> Record:
-    if entity == "bill":
-        return {"vendor_id": party["contact_id"], "vendor_name": party["contact_name"]}
-    return {"customer_id": party["contact_id"], "customer_name": party["contact_name"]}
+def address(attention: str, street: str, city: str, state: str, zip_code: str,
+            phone: str) -> Record:
+    """A billing or shipping address as Zoho's contact and transaction schemas show it."""
+    return {"attention": attention, "address": street, "street2": "", "city": city,
+            "state": state, "zip": zip_code, "country": "U.S.A", "fax": "", "phone": phone}

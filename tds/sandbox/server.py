@@ -52,9 +52,11 @@ class SandboxAdmin:
             "POST", "change", json={"entity": entity, "count": count})["changed"]
         return result
 
-    def delete(self, entity: str, ids: list[str]) -> list[str]:
-        result: list[str] = self._call("POST", "delete",
-                                       json={"entity": entity, "ids": ids})["deleted"]
+    def delete(self, entity: str, ids: list[str], *, webhook: bool = False) -> list[str]:
+        """Delete records; ``webhook=True`` sends their Deleted webhooks. Returns the ids
+        that existed."""
+        result: list[str] = self._call("POST", "delete", json={
+            "entity": entity, "ids": ids, "webhook": webhook})["deleted"]
         return result
 
     def records(self, entity: str) -> dict[str, str]:

@@ -1,22 +1,26 @@
-"""The sandbox's in-memory organization: one table per entity, one lock.
+"""The sandbox's in-memory organization: one table per entity (:mod:`tables`),
+one lock, and the list queries over them.
 
-Records are plain dicts. Readers get shallow copies, and writers replace
-nested values instead of mutating them, so a copy handed to a response can
-be serialized outside the lock. Every write moves ``last_modified_time``
-strictly forward, as Zoho does, so incremental syncs see it.
+Records are plain dicts holding the whole document a GET shows; a listing
+shows each record's list view, its keys among the entity's ``list_fields``.
+Readers get shallow copies, and writers replace nested values instead of
+mutating them, so a copy handed to a response can be serialized outside the
+lock. Every write moves ``last_modified_time`` strictly forward, as Zoho
+does, so incremental syncs see it (stock moves may be told not to).
 """
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from tds.sandbox.clock import format_time, now, parse_time
+from tds.sandbox.clock import format_time, now
 from tds.sandbox.data import Record, entity_id
-from tds.sandbox.entities import SPECS, SimulatedEntity
+from tds.sandbox.entities import DEFAULT_PER_PAGE, SPECS
+from tds.sandbox.tables import Table
+
+LINE_TABLES = ("invoices", "bills", "creditnotes", "salesorders")
 
 
 @dataclass(frozen=True)
@@ -24,64 +28,14 @@ class ListQuery:
     """One list request, already validated: paging, sort, filters."""
 
     page: int = 1
-    per_page: int = 10
+    per_page: int = DEFAULT_PER_PAGE
     sort_column: str = ""
     sort_order: str = "A"
+    statuses: frozenset[str] | None = None  # None: any status
     modified_since: int | None = None
     equals: dict[str, str] = field(default_factory=dict)
     search_text: str = ""
     search_fields: tuple[str, ...] = ()
-
-
-class Table:
-    """One entity's records, with a cache of sorted id orders."""
-
-    def __init__(self, spec: SimulatedEntity, records: Iterable[Record]) -> None:
-        self.spec = spec
-        self.records: dict[str, Record] = {r[spec.id_field]: r for r in records}
-        self.modified = {key: parse_time(r["last_modified_time"])
-                         for key, r in self.records.items()}
-        self.next_index = len(self.records)
-        self.orders: dict[tuple[str, str], list[str]] = {}
-        # Each record's list view as JSON, with the record it was made from; made for the
-        # generated records here, so listing them is cheap from the first page on.
-        self.views: dict[str, tuple[Record, str]] = {}
-        for record_id in self.records:
-            self.list_json(record_id)
-
-    def order(self, column: str, descending: bool) -> list[str]:
-        """Record ids sorted by ``column`` (then id), cached until the next write."""
-        cache_key = (column, "D" if descending else "A")
-        if cache_key not in self.orders:
-            if column == "last_modified_time":
-                def key(rid: str) -> tuple[Any, ...]:
-                    return (self.modified[rid], rid)
-            else:
-                def key(rid: str) -> tuple[Any, ...]:
-                    return (_sortable(self.records[rid].get(column)), rid)
-            self.orders[cache_key] = sorted(self.records, key=key, reverse=descending)
-        return self.orders[cache_key]
-
-    def changed(self) -> None:
-        self.orders.clear()
-
-    def list_json(self, record_id: str) -> str:
-        """The record's list view as JSON text, made once per version of the record
-        (writes replace a record, never mutate it, so the same object is the same
-        version): a full sync lists every record, each listing would encode it anew."""
-        record = self.records[record_id]
-        cached = self.views.get(record_id)
-        if cached is None or cached[0] is not record:
-            text = json.dumps(_list_view(self.spec, record), separators=(",", ":"))
-            cached = self.views[record_id] = (record, text)
-        return cached[1]
-
-
-def _sortable(value: Any) -> tuple[int, Any]:
-    # Mixed types (a client may send a number where we hold a string) must not break sorting.
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return (0, value)
-    return (1, "" if value is None else str(value).lower())
 
 
 class Store:
@@ -90,12 +44,19 @@ class Store:
     def __init__(self, records: dict[str, list[Record]]) -> None:
         self.lock = threading.RLock()
         self.tables = {name: Table(spec, records.get(name, ())) for name, spec in SPECS.items()}
+        # Zoho's number series go on after the generated records: the numbers of
+        # entities with a number_field (sales orders), and line item ids.
+        self.numbers = {name: len(table.records) for name, table in self.tables.items()
+                        if table.spec.number_field}
+        self.numbers["line_items"] = sum(len(record.get("line_items") or ())
+                                         for name in LINE_TABLES
+                                         for record in self.tables[name].records.values())
 
     def page_json(self, entity: str, query: ListQuery) -> tuple[list[str], bool]:
         """One page of records (list view, each as JSON text) and whether more pages follow."""
         with self.lock:
             table = self.tables[entity]
-            ids = table.order(query.sort_column, query.sort_order == "D")
+            ids = table.order(query.sort_column, query.sort_order == "D", query.statuses)
             start = (query.page - 1) * query.per_page
             if not _filters(query):  # a plain listing: slice, don't walk the pages before
                 window = ids[start:start + query.per_page + 1]
@@ -131,15 +92,25 @@ class Store:
             table.changed()
             return dict(stored)
 
-    def modify(self, entity: str, record_id: str,
-               change: Callable[[Record], Record]) -> Record | None:
-        """Replace a record by ``change(copy)`` and move its modified time forward."""
+    def next_number(self, series: str) -> int:
+        """The next number of ``series`` (an entity with a ``number_field``, or
+        ``"line_items"``), counting on from the generated records."""
+        with self.lock:
+            self.numbers[series] += 1
+            return self.numbers[series]
+
+    def modify(self, entity: str, record_id: str, change: Callable[[Record], Record],
+               *, stamp: bool = True) -> Record | None:
+        """Replace a record by ``change(copy)`` and move its modified time forward
+        (``stamp=False``: leave it, as Zoho may when stock moves)."""
         with self.lock:
             table = self.tables[entity]
             current = table.records.get(record_id)
             if current is None:
                 return None
-            epoch = max(now(), table.modified[record_id] + 1)
+            epoch = table.modified[record_id]
+            if stamp:
+                epoch = max(now(), epoch + 1)
             updated = {**change(dict(current)), table.spec.id_field: record_id,
                        "created_time": current["created_time"],
                        "last_modified_time": format_time(epoch)}
@@ -174,6 +145,7 @@ class Store:
 
 
 def _filters(query: ListQuery) -> bool:
+    # Not the status filter: Table.order applies that one.
     return query.modified_since is not None or bool(query.equals) or bool(query.search_text)
 
 
@@ -187,7 +159,3 @@ def _matches(table: Table, record_id: str, query: ListQuery) -> bool:
         needle = query.search_text.lower()
         return any(needle in str(record.get(name, "")).lower() for name in query.search_fields)
     return True
-
-
-def _list_view(spec: SimulatedEntity, record: Record) -> Record:
-    return {key: value for key, value in record.items() if key not in spec.detail_only}

@@ -1,4 +1,12 @@
-"""Signed webhooks to the receiver when sandbox records change.
+"""Signed webhooks to the receiver when sandbox records change or are deleted.
+
+A change is POSTed as ``{"<single_key>": <record>}`` (``webhook_payload="id"``:
+only its id) to ``<webhook_url>/<webhook_entity>``. Zoho's workflow rules
+fire on Deleted too, and how they say so is the user's choice (the sheet):
+``deleted_webhook="method"`` sends a DELETE, ``"param"`` a POST with
+``<action_param>=deleted`` (and edits then carry ``<action_param>=edited``,
+one workflow per action), ``"none"`` nothing. A deletion's body names only
+the id. Zoho's signature covers the query pairs sent, then the body.
 
 Sending happens on one worker thread fed by a queue, so a request or the
 change generator never waits on the receiver; ``flush`` lets tests and
@@ -24,36 +32,47 @@ from tds.sandbox.stats import Stats
 from tds.signatures import sign_standard, sign_zoho
 
 SEND_TIMEOUT_SECONDS = 10.0
+EDITED, DELETED = "edited", "deleted"
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One webhook as it goes on the wire."""
+    """One webhook as it goes on the wire (``url`` with its query string)."""
 
     url: str
     body: bytes
     headers: dict[str, str]
+    method: str = "POST"
 
 
-def build_delivery(config: SandboxConfig, entity: str, record: Record) -> Delivery | None:
-    """The signed request for a change to ``record``, or None when nothing is sent."""
+def build_delivery(config: SandboxConfig, entity: str, record: Record,
+                   action: str = EDITED) -> Delivery | None:
+    """The signed request for ``action`` ("edited" or "deleted") on ``record``, or None
+    when nothing is sent."""
     spec = SPECS[entity]
-    if not config.webhook_url or spec.webhook_entity is None:
+    if not config.webhook_url or spec.webhook_entity is None or (
+            action == DELETED and config.deleted_webhook == "none"):
         return None
+    query = [(config.action_param, action)] if config.deleted_webhook == "param" else []
     url = f"{config.webhook_url.rstrip('/')}/{spec.webhook_entity}"
-    payload = json.dumps({spec.single_key: record}, separators=(",", ":"))
+    if query:
+        url += "?" + urlencode(query)
+    document = record if action == EDITED and config.webhook_payload == "record" else {
+        spec.id_field: record[spec.id_field]}
+    payload = json.dumps({spec.single_key: document}, separators=(",", ":"))
     if config.webhook_format == "form":
         body = urlencode({"JSONString": payload}).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        # Zoho signs form pairs (decoded) followed by the JSON body, here empty.
-        signed_body, pairs = b"", [("JSONString", payload)]
+        # Zoho signs query and form pairs (decoded) followed by the JSON body, here empty.
+        signed_body, pairs = b"", [*query, ("JSONString", payload)]
     else:
         body = payload.encode()
         headers = {"Content-Type": "application/json"}
-        signed_body, pairs = body, []
+        signed_body, pairs = body, query
     if config.webhook_secret:
         headers.update(_signature_headers(config, config.webhook_secret, signed_body, pairs, body))
-    return Delivery(url, body, headers)
+    method = "DELETE" if action == DELETED and config.deleted_webhook == "method" else "POST"
+    return Delivery(url, body, headers, method)
 
 
 def _signature_headers(config: SandboxConfig, secret: str, signed_body: bytes,
@@ -66,7 +85,7 @@ def _signature_headers(config: SandboxConfig, secret: str, signed_body: bytes,
 
 
 class WebhookEmitter:
-    """Queues changed records and posts them from a background thread."""
+    """Queues changed and deleted records and sends them from a background thread."""
 
     def __init__(self, config: SandboxConfig, stats: Stats) -> None:
         self.config = config
@@ -79,8 +98,15 @@ class WebhookEmitter:
         self.thread.start()
 
     def emit(self, entity: str, record: Record) -> None:
-        """Queue a webhook for ``record`` (no-op without a webhook URL)."""
-        delivery = build_delivery(self.config, entity, record)
+        """Queue the edited webhook for ``record`` (no-op without a webhook URL)."""
+        self._queue(build_delivery(self.config, entity, record))
+
+    def emit_deleted(self, entity: str, record_id: str) -> None:
+        """Queue the deleted webhook for the record ``record_id`` of ``entity``."""
+        self._queue(build_delivery(self.config, entity, {SPECS[entity].id_field: record_id},
+                                   DELETED))
+
+    def _queue(self, delivery: Delivery | None) -> None:
         if delivery is None:
             return
         with self.idle:
@@ -106,8 +132,9 @@ class WebhookEmitter:
 
     def _send(self, delivery: Delivery) -> None:
         try:
-            answer = self.session.post(delivery.url, data=delivery.body,
-                                       headers=delivery.headers, timeout=SEND_TIMEOUT_SECONDS)
+            answer = self.session.request(delivery.method, delivery.url, data=delivery.body,
+                                          headers=delivery.headers,
+                                          timeout=SEND_TIMEOUT_SECONDS)
         except requests.RequestException:
             self.stats.add("webhooks_failed")
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import pytest
@@ -12,20 +11,25 @@ from tds.sandbox import SandboxServer
 from tds.sandbox.clock import parse_time
 from tests.fixtures.sandbox import Books
 
+UNAUTHORIZED = {"code": 57, "message": "You are not authorized to perform this operation"}
+INVALID_TOKEN = {"code": 14, "message": "Invalid OAuth access token."}
 
-def test_unknown_token_is_401_code_14(sandbox: SandboxServer) -> None:
+
+def test_unknown_token_is_401_code_57(sandbox: SandboxServer) -> None:
     answer = requests.get(f"{sandbox.api_base_url}/items", timeout=10,
                           params={"organization_id": sandbox.config.organization_id},
                           headers={"Authorization": "Zoho-oauthtoken 1000.nope"})
-    assert answer.status_code == 401
-    assert answer.json() == {"code": 14, "message": "Invalid OAuth access token."}
+    assert (answer.status_code, answer.json()) == (401, UNAUTHORIZED)
     assert answer.headers["X-Rate-Limit-Limit"] == "10000"
 
 
-def test_missing_token_is_401(sandbox: SandboxServer) -> None:
+@pytest.mark.parametrize("header", [None, "", "Bearer 1000.abc", "Zoho-oauthtoken "])
+def test_missing_or_malformed_header_is_401_code_14(sandbox: SandboxServer,
+                                                    header: str | None) -> None:
     answer = requests.get(f"{sandbox.api_base_url}/items", timeout=10,
-                          params={"organization_id": sandbox.config.organization_id})
-    assert answer.status_code == 401
+                          params={"organization_id": sandbox.config.organization_id},
+                          headers={} if header is None else {"Authorization": header})
+    assert (answer.status_code, answer.json()) == (401, INVALID_TOKEN)
 
 
 def test_organization_id_is_required(books: Books, sandbox: SandboxServer) -> None:
@@ -55,12 +59,6 @@ def test_pagination_walk_collects_every_id_once(
     assert len(ids) == len(set(ids)) == 2500
     assert set(ids) == set(server.admin.records("items"))
     assert all(item_id.isdigit() for item_id in ids)
-
-
-def test_page_context_defaults(books: Books) -> None:
-    context = books.get("/items").json()["page_context"]
-    assert (context["page"], context["per_page"], context["has_more_page"]) == (1, 10, True)
-    assert books.get("/pricebooks").json()["page_context"]["per_page"] == 200
 
 
 def test_per_page_above_200_is_clamped(books: Books) -> None:
@@ -149,40 +147,6 @@ def test_malformed_json_is_1038(books: Books) -> None:
                         headers={"Content-Type": "application/json"})
     assert (answer.status_code, answer.json()) == (
         400, {"code": 1038, "message": "JSON is not well formed"})
-
-
-def test_salesorder_create_and_reference_lookup(books: Books) -> None:
-    customer = books.get("/contacts", contact_type="customer").json()["contacts"][0]
-    item = books.get("/items").json()["items"][0]
-    order = {"customer_id": customer["contact_id"], "reference_number": "WEB-1001",
-             "line_items": [{"item_id": item["item_id"], "rate": 10.0, "quantity": 3}]}
-    created = books.call("POST", "/salesorders", data={"JSONString": json.dumps(order)})
-    assert created.status_code == 201
-    assert created.json()["message"] == "Sales Order Created Successfully."
-    assert created.json()["salesorder"]["total"] == 30.0
-    for params in ({"reference_number": "WEB-1001"}, {"search_text": "web-1001"}):
-        found = books.get("/salesorders", **params).json()["salesorders"]
-        assert [so["salesorder_id"] for so in found] == [created.json()["salesorder"][
-            "salesorder_id"]]
-
-
-def test_salesorder_requires_customer(books: Books) -> None:
-    answer = books.call("POST", "/salesorders", json={"line_items": []})
-    assert answer.status_code == 400
-    assert "customer_id" in answer.json()["message"]
-
-
-def test_inventory_adjustment_moves_item_stock(books: Books, sandbox: SandboxServer) -> None:
-    item = books.get("/items").json()["items"][0]
-    answer = books.call("POST", "/inventoryadjustments", base=sandbox.inventory_base_url, json={
-        "reason": "Stocktake", "line_items": [
-            {"item_id": item["item_id"], "quantity_adjusted": 7, "location_id": "1"}]})
-    assert answer.status_code == 201
-    assert answer.json()["inventory_adjustment"]["inventory_adjustment_id"].isdigit()
-    after = books.get(f"/items/{item['item_id']}").json()["item"]
-    assert after["stock_on_hand"] == item["stock_on_hand"] + 7
-    assert after["available_stock"] == item["available_stock"] + 7
-    assert parse_time(after["last_modified_time"]) > parse_time(item["last_modified_time"])
 
 
 def test_unknown_path_and_method(books: Books) -> None:

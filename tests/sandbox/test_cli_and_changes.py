@@ -17,7 +17,8 @@ def test_serve_help_lists_the_options() -> None:
     for option in ("--port", "--client-id", "--items", "--rate-limit-per-min", "--daily-limit",
                    "--token-ttl", "--seed", "--webhook-url", "--webhook-secret", "--latency-ms",
                    "--error-rate", "--time-factor", "--changes-per-second",
-                   "--changes-duration"):
+                   "--changes-duration", "--deleted-webhook", "--action-param",
+                   "--webhook-payload", "--stock-moves-stamp", "--no-stock-moves-stamp"):
         assert option in result.output
 
 
