@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from tds.config import Settings
 from tds.db.models import SyncState
@@ -62,6 +63,15 @@ class Plan:
 
     def job(self, entity: str, mode: str) -> PlannedJob:
         return next(job for job in self.jobs if (job.entity, job.mode) == (entity, mode))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"daily_limit": self.daily_limit, "limit_from_zoho": self.limit_from_zoho,
+                "reserve": self.reserve, "scheduled_calls": round(self.scheduled_calls),
+                "fits": self.fits, "stretched_by": round(self.stretched_by, 3),
+                "jobs": [{"entity": job.entity, "mode": job.mode,
+                          "every_seconds": round(job.every_seconds),
+                          "calls_per_run": job.calls_per_run,
+                          "calls_per_day": round(job.calls_per_day)} for job in self.jobs]}
 
     def describe(self) -> list[str]:
         """The plan as lines a person reads (``tds config show``, ``tds status``)."""

@@ -29,10 +29,11 @@ def config_show() -> None:
         settings = current_settings()
     except ConfigError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(json.dumps(settings.masked(), indent=2))
-    click.echo("\nSchedule (tds.plan), calls a day per job:")
-    for line in _plan(settings).describe():
-        click.echo(line)
+    plan = _plan(settings)
+    click.echo(json.dumps({**settings.masked(), "schedule": plan.to_json()}, indent=2))
+    click.echo("Schedule (tds.plan), calls a day per job:", err=True)
+    for line in plan.describe():
+        click.echo(line, err=True)
     if settings.uses_sandbox:
         click.secho("No Zoho credentials are set: TDS talks to the built-in SANDBOX, not Zoho.",
                     fg="yellow", err=True)

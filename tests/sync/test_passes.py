@@ -122,7 +122,7 @@ def test_price_lists_carry_their_items(
         database: Database, zoho_client: UnifiedZohoClient, sandbox: SandboxServer,
         zoho_settings: Settings) -> None:
     sync.sync_incremental(database, zoho_client, BY_NAME["prices"],
-                          zoho_settings.zoho_organization_id)
+                          zoho_settings.zoho_organization_id, details=True)
     with database.session() as session:
         lists = session.scalars(select(PriceList)).all()
         assert len(lists) == 3
