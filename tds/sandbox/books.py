@@ -10,6 +10,7 @@ the gate covers them.
 
 from __future__ import annotations
 
+import math
 import socket
 import time
 
@@ -72,7 +73,9 @@ def _limit(org: str) -> Response | None:
     if verdict.refused == "minute":
         sandbox.stats.add("rate_limited_minute")
         answer = zoho_error(429, sandbox.config.rate_limit_code, sandbox.config.rate_limit_message)
-        if sandbox.config.retry_after_seconds is not None:
+        if sandbox.config.retry_after_window:
+            answer.headers["Retry-After"] = str(math.ceil(verdict.minute_frees_in))
+        elif sandbox.config.retry_after_seconds is not None:
             answer.headers["Retry-After"] = str(sandbox.config.retry_after_seconds)
         return answer
     return None

@@ -49,6 +49,9 @@ class SandboxConfig:
     rate_limit_code: int = 44
     rate_limit_message: str = RATE_LIMIT_MESSAGE
     retry_after_seconds: int | None = None
+    # Retry-After as the seconds until the minute window takes a call again: Zoho may
+    # send none, and a client then waits out a real minute; a fast clock needs this.
+    retry_after_window: bool = False
     seed: int = 42
     # Webhooks: base URL of the receiver; ``/<entity>`` is appended.
     webhook_url: str | None = None

@@ -7,19 +7,19 @@ import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tds.sandbox.config import SandboxConfig
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The outcome of one call against the limits, and the header values."""
 
     refused: str | None  # None, "minute" or "daily"
     limit: int
     remaining: int
     reset_seconds: int
+    minute_frees_in: float = 0.0  # seconds until the minute window takes a call again
 
 
 class RateLimiter:
@@ -52,6 +52,8 @@ class RateLimiter:
                 refused = "daily"
             elif len(window) >= self.config.rate_limit_per_min:
                 refused = "minute"
+                frees_in = window[0] + self.config.minute_window - moment
+                return self._verdict(refused, used, moment)._replace(minute_frees_in=frees_in)
             else:
                 window.append(moment)
                 used += 1

@@ -61,6 +61,7 @@ def test_out_of_order_events_keep_the_newer_and_partial_ones_fetch(
 def test_syncs_and_events_converge_through_a_429_storm_and_5xx_errors(
         stack_factory: StackFactory) -> None:
     stack = stack_factory(items=600, invoices=300, rate_limit_per_min=4, time_factor=60,
+                          retry_after_window=True,
                           env={"TDS_TASK_MAX_RETRIES": "100"})
     stack.sandbox.admin.set_faults(error_rate=0.2)
     for item_id in sorted(stack.sandbox.admin.records("items"))[:40]:
