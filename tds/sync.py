@@ -43,22 +43,26 @@ MODES = ("incremental", "full", "reconcile")
 @dataclass
 class Checkpoint:
     """Where a pass stands: the list query it reads (fixed when it started), the next
-    page to read, when it started and the newest ``last_modified_time`` it saw."""
+    page to read, when it started, the newest ``last_modified_time`` it saw, and its
+    totals so far (a resumed pass reports the whole pass)."""
 
     query: dict[str, Any]
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     page: int = 1
     newest: datetime | None = None
+    totals: dict[str, int] = field(default_factory=dict)  # seen, written, details
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "started_at": self.started_at.isoformat(),
-                "page": self.page, "newest": self.newest.isoformat() if self.newest else None}
+                "page": self.page, "newest": self.newest.isoformat() if self.newest else None,
+                "totals": self.totals}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Checkpoint:
         newest = data.get("newest")
         return cls(dict(data["query"]), datetime.fromisoformat(data["started_at"]),
-                   int(data["page"]), datetime.fromisoformat(newest) if newest else None)
+                   int(data["page"]), datetime.fromisoformat(newest) if newest else None,
+                   dict(data.get("totals") or {}))
 
 
 @dataclass
@@ -126,7 +130,11 @@ def iter_sync(database: Database, client: ZohoReader, entity: Entity, organizati
     it lists, so what it did not list since it started (kept in the rows, so a resumed
     pass still knows) is what Zoho no longer has, once Zoho confirms each."""
     checkpoint = checkpoint or start(database, entity, organization_id, mode)
-    report = SyncReport(entity.name, mode, started_at=checkpoint.started_at)
+    report = SyncReport(entity.name, mode, pages=checkpoint.page - 1,
+                        seen=checkpoint.totals.get("seen", 0),
+                        written=checkpoint.totals.get("written", 0),
+                        details=checkpoint.totals.get("details", 0),
+                        started_at=checkpoint.started_at)
     query = {**checkpoint.query, "page": checkpoint.page}
     # The next page is fetched while this one is written (one page ahead).
     pages = prefetched(client.paginated_fetch(entity.listing_path, entity.list_key, query))
@@ -147,6 +155,8 @@ def iter_sync(database: Database, client: ZohoReader, entity: Entity, organizati
                 report.seen += len(page)
                 checkpoint.page += 1
                 checkpoint.newest = _newest(entity, page, checkpoint.newest)
+                checkpoint.totals = {"seen": report.seen, "written": report.written,
+                                     "details": report.details}
                 if on_checkpoint is not None:
                     on_checkpoint(checkpoint)
                 yield report
