@@ -93,9 +93,10 @@ def test_deletes_arrive_in_every_form_zoho_sends_them(
             return session.scalar(select(Product.deleted_at).where(
                 Product.zoho_id == item_id)) is not None
 
-    post = lambda item_id, **kw: deliver(  # noqa: E731 - a local shorthand
-        receiver, database, zoho_settings, zoho_client, "products",
-        {"item": {"item_id": item_id}}, **kw)
+    def post(item_id: str, **options: Any) -> int:
+        return deliver(receiver, database, zoho_settings, zoho_client, "products",
+                       {"item": {"item_id": item_id}}, **options)
+
     post(by_method, method="DELETE")
     post(by_param, query=[("event", "deleted")])
     first = post(paired, query=[("event", "edited")])  # Edited, then Deleted, same body
@@ -113,7 +114,9 @@ def test_a_deleted_action_for_a_record_zoho_still_has_never_deletes_it(
     with database.session() as session:
         name, deleted_at = session.execute(select(Product.name, Product.deleted_at)).one()
     assert deleted_at is None
-    assert name == sandbox.state.store.get("items", item_id)["name"]  # Zoho's, not the body's
+    record = sandbox.state.store.get("items", item_id)
+    assert record is not None
+    assert name == record["name"]  # Zoho's, not the body's
 
 
 def test_inactive_is_not_deleted(database: Database, zoho_settings: Settings,
@@ -150,6 +153,7 @@ def test_stock_moved_without_a_stamp_is_picked_up_by_the_next_stock_pass(
     finally:
         client.close()
     expected = sandbox.state.store.get("items", item_id)
+    assert expected is not None
     with database.session() as session:
         levels = dict(session.execute(select(StockLevel.location_id, StockLevel.stock_on_hand)
                                       .where(StockLevel.zoho_id == item_id)).all())
