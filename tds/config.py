@@ -85,6 +85,7 @@ class Settings:
     zoho_accounts_url: str = "https://accounts.zoho.com"
     zoho_api_base_url: str = "https://www.zohoapis.com/books/v3"
     zoho_rate_limit_per_min: int = 100
+    zoho_rate_window_seconds: float = 60.0  # the limit's window: a minute, at Zoho
     zoho_daily_limit: int = 1000
     zoho_max_concurrency: int = 5
     zoho_timeout_seconds: float = 30.0
@@ -402,6 +403,7 @@ def _zoho_settings(env: _Reader) -> dict[str, Any]:
         "zoho_api_base_url": env.url("ZOHO_API_BASE_URL", api_default, ("http", "https"))
         .rstrip("/"),
         "zoho_rate_limit_per_min": env.integer("ZOHO_RATE_LIMIT_PER_MIN", 100, minimum=1),
+        "zoho_rate_window_seconds": env.number("ZOHO_RATE_WINDOW_SECONDS", 60.0),
         "zoho_daily_limit": env.integer("ZOHO_DAILY_LIMIT", 1000, minimum=1),
         "zoho_max_concurrency": env.integer("ZOHO_MAX_CONCURRENCY", 5, minimum=1),
         "zoho_timeout_seconds": env.number("ZOHO_TIMEOUT_SECONDS", 30.0),

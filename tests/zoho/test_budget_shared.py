@@ -38,7 +38,8 @@ def test_four_processes_never_exceed_the_shared_budget(
     sandbox = sandbox_factory(rate_limit_per_min=LIMIT, time_factor=TIME_FACTOR,
                               organization_id=str(uuid.uuid4().int)[:11])
     zoho = sandbox_settings(settings, sandbox, coordination,
-                            zoho_rate_limit_per_min=LIMIT * TIME_FACTOR,
+                            zoho_rate_limit_per_min=LIMIT,
+                            zoho_rate_window_seconds=60 / TIME_FACTOR,
                             zoho_budget_wait_seconds=30)
     UnifiedZohoClient(zoho, database).auth.token()  # one grant up front, not under test here
     workers = [FORK.Process(target=hammer, args=(zoho,)) for _ in range(4)]

@@ -1,13 +1,14 @@
 """One Zoho rate budget per organization and API host, shared by every process and host.
 
-The per-minute limit is a token bucket of capacity 1 refilled at
-``HEADROOM x ZOHO_RATE_LIMIT_PER_MIN`` per minute. A caller *reserves* the
-next token even when the bucket is empty (the count goes negative, a
-debt) and sleeps exactly until its token is due, so callers are spaced
-``1/rate`` apart in the order they asked and no window of any alignment
-ever sees more than the limit. A reservation further away than
-``ZOHO_BUDGET_WAIT_SECONDS`` is refused with :class:`ZohoRateLimitError`
-(the work waits in a lower layer). A per-minute 429 from Zoho books the
+The per-minute limit is a token bucket refilled at ``HEADROOM x
+ZOHO_RATE_LIMIT_PER_MIN`` per minute, holding at most the headroom's worth of
+tokens (3 of Zoho's 100): a call every process was too busy to make is not
+lost, yet no window of any alignment ever sees more than the limit (the
+refill's 97 plus the 3 held). A caller *reserves* the next token even when the
+bucket is empty (the count goes negative, a debt) and sleeps exactly until its
+token is due, so callers are spaced ``1/rate`` apart in the order they asked.
+A reservation further away than ``ZOHO_BUDGET_WAIT_SECONDS`` is refused with
+:class:`ZohoRateLimitError` (the work waits in a lower layer). A per-minute 429 from Zoho books the
 bucket for the wait Zoho asked (or until the minute rolls over), so every
 process pauses, not only the one that was refused.
 
@@ -25,6 +26,7 @@ else the database (:class:`DatabaseTokenBucket`).
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
@@ -66,7 +68,9 @@ class RateBudget(ABC):
     def __init__(self, organization_id: str, api_host: str, settings: Settings) -> None:
         self.organization_id = organization_id
         self.key = f"tds:rate:{organization_id}@{api_host}"
-        self.rate = settings.zoho_rate_limit_per_min * HEADROOM / 60.0  # tokens per second
+        limit = settings.zoho_rate_limit_per_min
+        self.rate = limit * HEADROOM / settings.zoho_rate_window_seconds  # tokens per second
+        self.capacity = max(1.0, math.floor(limit * (1 - HEADROOM)))
         self.daily_limit = settings.zoho_daily_limit  # until Zoho's headers say otherwise
         self.max_concurrency = settings.zoho_max_concurrency
         self.max_wait = settings.zoho_budget_wait_seconds
@@ -152,10 +156,10 @@ class RateBudget(ABC):
         """Push the bucket's next free token at least `seconds` away."""
 
 
-def refill_and_reserve(tokens: float, elapsed: float, rate: float,
+def refill_and_reserve(tokens: float, elapsed: float, rate: float, capacity: float,
                        max_wait: float) -> tuple[float, Reservation]:
     """The bucket step (the Redis script mirrors it): new token count and the answer."""
-    tokens = min(1.0, tokens + max(0.0, elapsed) * rate)
+    tokens = min(capacity, tokens + max(0.0, elapsed) * rate)
     wait = max(0.0, (1.0 - tokens) / rate)
     if wait > max_wait:
         return tokens, Reservation(granted=False, wait=wait)

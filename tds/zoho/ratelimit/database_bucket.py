@@ -50,7 +50,8 @@ class DatabaseTokenBucket(RateBudget):
                 resets_in = (_aware(row.day_resets_at) - now).total_seconds()
                 return Reservation(False, max(0.0, resets_in), True, limit)
             elapsed = (now - _aware(row.refilled_at)).total_seconds()
-            tokens, reservation = refill_and_reserve(row.tokens, elapsed, self.rate, max_wait)
+            tokens, reservation = refill_and_reserve(row.tokens, elapsed, self.rate,
+                                                     self.capacity, max_wait)
             if reservation.granted:
                 row.tokens, row.refilled_at = tokens, now
                 row.day_count += 1
@@ -77,7 +78,7 @@ class DatabaseTokenBucket(RateBudget):
     def _book_ahead(self, seconds: float) -> None:
         with self._locked_row() as (row, now):
             elapsed = (now - _aware(row.refilled_at)).total_seconds()
-            tokens = min(1.0, row.tokens + max(0.0, elapsed) * self.rate)
+            tokens = min(self.capacity, row.tokens + max(0.0, elapsed) * self.rate)
             row.tokens, row.refilled_at = min(tokens, 1.0 - self.rate * seconds), now
 
     def _try_slot(self) -> str | None:

@@ -38,10 +38,11 @@ if now >= resets then used = 0; resets = now + tonumber(ARGV[2]) end
 _RESERVE = _DAY + """
 if used >= limit then return {-1, math.floor((resets - now) * 1e6), limit} end
 local rate = tonumber(ARGV[3])
+local capacity = tonumber(ARGV[6])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or 1
+local tokens = tonumber(state[1]) or capacity
 local elapsed = math.max(0, now - (tonumber(state[2]) or now))
-tokens = math.min(1, tokens + elapsed * rate)
+tokens = math.min(capacity, tokens + elapsed * rate)
 local wait = math.max(0, (1 - tokens) / rate)
 if wait > tonumber(ARGV[4]) then return {0, math.ceil(wait * 1e6), limit} end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.9f', tokens - 1),
@@ -70,9 +71,10 @@ _BOOK_AHEAD = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[3])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or 1
-tokens = math.min(1, tokens + math.max(0, now - (tonumber(state[2]) or now)) * rate)
+local tokens = tonumber(state[1]) or capacity
+tokens = math.min(capacity, tokens + math.max(0, now - (tonumber(state[2]) or now)) * rate)
 tokens = math.min(tokens, 1 - rate * tonumber(ARGV[2]))
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.9f', tokens),
            'ts', string.format('%.6f', now))
@@ -108,7 +110,7 @@ class RedisTokenBucket(RateBudget):
     def _reserve(self, max_wait: float) -> Reservation:
         status, micros, limit = self._reserve_script(keys=self._keys, args=[
             self.daily_limit, seconds_to_utc_midnight(), repr(self.rate), repr(max_wait),
-            DAY_TTL_SECONDS])
+            DAY_TTL_SECONDS, repr(self.capacity)])
         return Reservation(granted=status == 1, wait=max(0, int(micros)) / 1e6,
                            daily_spent=status == -1, day_limit=int(limit))
 
@@ -123,7 +125,8 @@ class RedisTokenBucket(RateBudget):
             remaining, "" if resets_in is None else repr(resets_in), DAY_TTL_SECONDS])
 
     def _book_ahead(self, seconds: float) -> None:
-        self._book_script(keys=self._keys[:1], args=[repr(self.rate), repr(seconds)])
+        self._book_script(keys=self._keys[:1], args=[repr(self.rate), repr(seconds),
+                                                     repr(self.capacity)])
 
     def _try_slot(self) -> str | None:
         token = uuid.uuid4().hex
