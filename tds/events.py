@@ -30,9 +30,9 @@ from tds.ledger import (
     QueueService,
     event_ledger,
     event_unit_key,
-    this_process,
 )
 from tds.logs import correlated
+from tds.processes import this_process
 
 log = logging.getLogger("tds.events")
 

@@ -11,8 +11,6 @@ its failures are recorded by the ledger's retry policy like any work.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +23,11 @@ from tds.config import Settings
 from tds.db.models import LedgerStatus, SyncQueueItem
 from tds.db.session import Database, commit_without_flush_wait
 from tds.entities import ZohoReader, entity_named
-from tds.ledger import QueueService, this_process
+from tds.ledger import QueueService
 from tds.ledger.service import SYNC_KIND
 from tds.logs import correlated, new_correlation_id
 from tds.plan import due_jobs, make_plan
+from tds.processes import local_process_gone, this_process
 from tds.sync import MODES, Checkpoint, SyncReport, iter_sync
 from tds.sync_state import state_of, states_of
 
@@ -103,7 +102,7 @@ def claim_pass(session: Session, settings: Settings, item_id: int, claimant: str
     item = session.get(SyncQueueItem, item_id, populate_existing=True)
     if item is None or item.kind != SYNC_KIND:
         return None
-    if take_over_dead and _held_by_dead_local_process(item.claimed_by):
+    if take_over_dead and local_process_gone(item.claimed_by):
         item.claim_expires_at = datetime.now(UTC) - timedelta(seconds=1)
         session.flush()
     if not queue_for(session, settings).mark_processing(item_id, claimant):
@@ -152,16 +151,3 @@ def _save(database: Database, settings: Settings, held: ClaimedPass,
         session.execute(update(SyncQueueItem).where(SyncQueueItem.id == held.item_id).values(
             payload={"mode": held.mode, "checkpoint": checkpoint.to_json()},
             claim_expires_at=renewed, next_retry_at=renewed))
-
-
-def _held_by_dead_local_process(claimant: str | None) -> bool:
-    host, _, pid = (claimant or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

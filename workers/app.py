@@ -13,17 +13,19 @@ import threading
 from typing import Any, cast
 
 from celery import Celery, current_app
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import celeryd_init, setup_logging, worker_process_init
 
 from celeryconfig import celery_settings
 from tds.config import Settings
 from tds.db.session import Database
 from tds.logs import configure_logging
+from tds.processes import this_process
 from tds.zoho import UnifiedZohoClient
 from workers.publish import Publisher
 from workers.schedule import beat_schedule
 
-TASK_MODULES = ["workers.tasks"]
+# Imported by every worker at start: the tasks, and what a starting worker does.
+WORKER_MODULES = ["workers.tasks", "workers.recovery"]
 CONTEXT_ATTRIBUTE = "tds_context"
 
 
@@ -34,8 +36,9 @@ class WorkerContext:
     def __init__(self, celery: Celery, settings: Settings) -> None:
         self.celery = celery
         self.settings = settings
+        self.holder = this_process()  # its node name once it is a worker (worker_named)
         self._made: dict[str, Any] = {}
-        self._lock = threading.Lock()  # the threads pool's first tasks arrive together
+        self._lock = threading.RLock()  # the threads pool's first tasks arrive together
 
     def _once(self, name: str, make: Any) -> Any:
         if name not in self._made:
@@ -51,8 +54,12 @@ class WorkerContext:
 
     @property
     def zoho(self) -> UnifiedZohoClient:
-        return cast(UnifiedZohoClient, self._once(
-            "zoho", lambda: UnifiedZohoClient(self.settings, self.database)))
+        return cast(UnifiedZohoClient, self._once("zoho", self._make_zoho))
+
+    def _make_zoho(self) -> UnifiedZohoClient:
+        client = UnifiedZohoClient(self.settings, self.database)
+        client.budget.holder = self.holder  # its call slots are named after the worker
+        return client
 
     @property
     def publisher(self) -> Publisher:
@@ -71,7 +78,7 @@ def create_celery(settings: Settings) -> Celery:
     if settings.uses_filesystem_broker:
         for folder in settings.broker_folders().values():
             folder.mkdir(parents=True, exist_ok=True)
-    celery = Celery("tds", include=TASK_MODULES, set_as_current=False)
+    celery = Celery("tds", include=WORKER_MODULES, set_as_current=False)
     celery.conf.update(celery_settings(settings), beat_schedule=beat_schedule(settings))
     setattr(celery, CONTEXT_ATTRIBUTE, WorkerContext(celery, settings))
     # The task modules' shared tasks join every app; a worker imports them at start,
@@ -83,6 +90,13 @@ def create_celery(settings: Settings) -> Celery:
 def context(celery: Celery) -> WorkerContext:
     """The worker context of `celery` (a task's ``self.app``)."""
     return cast(WorkerContext, getattr(celery, CONTEXT_ATTRIBUTE))
+
+
+@celeryd_init.connect
+def _worker_named(sender: str, instance: Any, **_: Any) -> None:
+    found = getattr(instance.app, CONTEXT_ATTRIBUTE, None)
+    if isinstance(found, WorkerContext):
+        found.holder = sender  # what the worker's claims and call slots are held under
 
 
 @worker_process_init.connect

@@ -12,8 +12,7 @@ from tds.ledger.service import (
     Failure,
     QueueService,
     event_unit_key,
-    this_process,
 )
 
 __all__ = ["HEALTH_SQL", "Claim", "DueItem", "EventLedger", "Failure", "QueueService",
-           "event_ledger", "event_unit_key", "this_process"]
+           "event_ledger", "event_unit_key"]

@@ -9,9 +9,7 @@ the caller's session and never commit.
 
 from __future__ import annotations
 
-import os
-import socket
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,11 +31,6 @@ OPEN = (LedgerStatus.PENDING, LedgerStatus.FAILED, LedgerStatus.WAITING)
 
 def event_unit_key(inbox_event_id: int) -> str:
     return f"event:{inbox_event_id}"
-
-
-def this_process() -> str:
-    """A claimant name for work done outside a Celery worker (the CLI, tests)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def utcnow() -> datetime:
@@ -278,6 +271,29 @@ class QueueService:
                 SyncQueueItem.inbox_event_id.in_([event.id for event in orphans]),
                 SyncQueueItem.status == LedgerStatus.PENDING).values(next_retry_at=utcnow()))
         return len(orphans)
+
+    def claimants(self) -> set[str]:
+        """Who holds a claim that has not lapsed: worker names, or ``host:pid``."""
+        return set(self.session.scalars(
+            select(SyncQueueItem.claimed_by).distinct().where(
+                SyncQueueItem.status == LedgerStatus.PROCESSING,
+                SyncQueueItem.claimed_by.is_not(None),
+                SyncQueueItem.claim_expires_at >= utcnow())))
+
+    def release_claims(self, claimants: Collection[str]) -> int:
+        """Give back the claims `claimants` hold (they are known to be gone: a worker
+        killed mid-task) so the next dispatch sends their work again now, not when the
+        lease lapses; the try they spent stays counted. How many rows were released."""
+        if not claimants:
+            return 0
+        now = utcnow()
+        result = self.session.execute(
+            update(SyncQueueItem).where(SyncQueueItem.status == LedgerStatus.PROCESSING,
+                                        SyncQueueItem.claimed_by.in_(list(claimants)))
+            .values(status=LedgerStatus.PENDING, claimed_by=None, claim_expires_at=None,
+                    next_retry_at=now, error_message="its worker stopped mid-task")
+            .execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0))
 
     def take_due(self, limit: int = 500) -> list[DueItem]:
         """Pending or failed rows whose retry time has passed, and claims whose lease

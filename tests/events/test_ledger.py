@@ -87,6 +87,22 @@ def test_a_claim_holds_for_its_lease_then_lapses(database: Database) -> None:
     assert (row.status, row.claimed_by, row.attempts) == ("processing", "worker-2", 2)
 
 
+def test_claims_of_a_holder_known_gone_are_released_and_due_now(database: Database) -> None:
+    mine, theirs = new_item(database), new_item(database)
+    with database.session() as session:
+        queue = QueueService(session, lease_seconds=300)
+        assert queue.mark_processing(mine, "w1@host")
+        assert queue.mark_processing(theirs, "w2@h")
+    with database.session() as session:
+        assert QueueService(session).claimants() == {"w1@host", "w2@h"}
+        assert QueueService(session).release_claims({"w1@host"}) == 1
+    with database.session() as session:
+        assert [due.id for due in QueueService(session).take_due()] == [mine]
+    row = item(database, mine)
+    assert (row.status, row.claimed_by, row.attempts) == ("pending", None, 1)
+    assert item(database, theirs).claimed_by == "w2@h"
+
+
 def test_a_failure_never_overwrites_a_completion(database: Database) -> None:
     item_id = new_item(database)
     with database.session() as session:

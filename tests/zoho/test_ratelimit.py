@@ -9,7 +9,7 @@ import pytest
 
 from tds.retry import is_transient
 from tds.zoho.errors import ZohoRateLimitError
-from tds.zoho.ratelimit import HEADROOM
+from tds.zoho.ratelimit import HEADROOM, DatabaseTokenBucket
 from tests.fixtures.zoho import BudgetFactory
 
 
@@ -79,6 +79,22 @@ def test_in_flight_calls_are_capped(budget_factory: BudgetFactory) -> None:
         pass
     with budget.slot():
         pass  # freed slots are usable again
+
+
+def test_the_slots_of_a_holder_known_gone_are_freed_at_once(
+        budget_factory: BudgetFactory) -> None:
+    budget = budget_factory(zoho_max_concurrency=2, zoho_budget_wait_seconds=0.2)
+    dead_worker = budget_factory(zoho_max_concurrency=2, zoho_budget_wait_seconds=0.2)
+    dead_worker.holder = "w1@host"
+    with dead_worker.slot(), dead_worker.slot():  # ... and the worker is killed here
+        if isinstance(budget, DatabaseTokenBucket):  # a bare count: slots lapse with time
+            assert (budget.slot_holders(), budget.release_slots({"w1@host"})) == (set(), 0)
+            return
+        assert budget.slot_holders() == {"w1@host"}
+        assert budget.release_slots({"w2@host"}) == 0
+        assert budget.release_slots({"w1@host"}) == 2
+        with budget.slot():
+            assert budget.slot_holders() == {budget.holder}
 
 
 def test_a_smaller_zoho_quota_wins(budget_factory: BudgetFactory) -> None:

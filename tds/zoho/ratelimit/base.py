@@ -29,12 +29,13 @@ from __future__ import annotations
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from tds.config import Settings
+from tds.processes import this_process
 from tds.zoho.errors import ZohoRateLimitError
 
 # Pace at 97% of the limit: 3% absorbs clock and network jitter between our
@@ -74,8 +75,10 @@ class RateBudget(ABC):
         self.daily_limit = settings.zoho_daily_limit  # until Zoho's headers say otherwise
         self.max_concurrency = settings.zoho_max_concurrency
         self.max_wait = settings.zoho_budget_wait_seconds
-        # A slot not given back (its process died) lapses after one call's worst case.
+        # A slot not given back (its process died) lapses after one call's worst case,
+        # unless its holder is found gone first (release_slots).
         self.slot_ttl = settings.zoho_timeout_seconds * 2 + 5.0
+        self.holder = this_process()  # a worker names itself (its node name) instead
 
     def acquire(self) -> None:
         """Block until this process may make one call; raise if that is too far away."""
@@ -109,6 +112,15 @@ class RateBudget(ABC):
             yield
         finally:
             self._free_slot(token)
+
+    def slot_holders(self) -> set[str]:
+        """Who holds in-flight slots now (an empty set where slots are not named)."""
+        return set()
+
+    def release_slots(self, holders: Collection[str]) -> int:
+        """Free the slots `holders` hold (they are known gone); how many were. Where
+        slots are a bare count (the database budget) they lapse with the slot time."""
+        return 0
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Take the day's figures from Zoho's ``X-Rate-Limit-*`` headers, when present:

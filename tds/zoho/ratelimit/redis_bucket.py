@@ -10,6 +10,7 @@ Redis's clock, so hosts need not agree.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 import redis
 
@@ -101,6 +102,7 @@ class RedisTokenBucket(RateBudget):
         super().__init__(organization_id, api_host, settings)
         self._client = client
         self._keys = [f"{self.key}:bucket", f"{self.key}:day"]
+        self._inflight = f"{self.key}:inflight"
         self._reserve_script = client.register_script(_RESERVE)
         self._record_script = client.register_script(_RECORD_DAY)
         self._book_script = client.register_script(_BOOK_AHEAD)
@@ -129,11 +131,22 @@ class RedisTokenBucket(RateBudget):
                                                      repr(self.capacity)])
 
     def _try_slot(self) -> str | None:
-        token = uuid.uuid4().hex
-        taken = self._slot_script(keys=[f"{self.key}:inflight"],
+        token = f"{self.holder} {uuid.uuid4().hex}"  # whose it is, and which
+        taken = self._slot_script(keys=[self._inflight],
                                   args=[self.max_concurrency, repr(self.slot_ttl), token])
         return token if taken == 1 else None
 
     def _free_slot(self, token: str) -> None:
-        self._client.zrem(f"{self.key}:inflight", token)
+        self._client.zrem(self._inflight, token)
+
+    def _slots(self) -> list[str]:
+        tokens: list[bytes] = self._client.zrange(self._inflight, 0, -1)  # type: ignore[assignment]
+        return [token.decode() for token in tokens]
+
+    def slot_holders(self) -> set[str]:
+        return {token.rpartition(" ")[0] for token in self._slots()}
+
+    def release_slots(self, holders: Collection[str]) -> int:
+        gone = [token for token in self._slots() if token.rpartition(" ")[0] in holders]
+        return int(self._client.zrem(self._inflight, *gone)) if gone else 0
 
