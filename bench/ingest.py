@@ -1,13 +1,15 @@
-"""Webhook ingest benchmark: the receiver against a bare Flask app, same gunicorn.
+"""Webhook ingest benchmark: the TDS receiver against the receiver a user would
+otherwise write, and a bare Flask app, all under the same gunicorn settings.
 
-Starts the receiver under gunicorn on a scratch Postgres database
-(``tds_bench_ingest``) with a Redis broker, and a bare Flask app answering
-200 under the same gunicorn settings; drives each as fast as it answers
-with signed, distinct webhooks over keep-alive connections for a bounded
-time; then offers the receiver half its measured maximum at a fixed rate
-and records latency. A CHECKPOINT comes before each timed run, so none pays
-for the previous run's writes. Prints figures only (goals: receiver/bare >= 0.5,
-p99 <= 25 ms at half load); asserts nothing. Everything listens on
+Starts, one at a time and under the same gunicorn settings: a bare Flask app
+answering 202; the naive receiver (Flask, an HMAC check, Celery's stock
+``send_task``, nothing stored); and the TDS receiver on a scratch Postgres
+database (``tds_bench_ingest``), each publishing to a Redis broker. Drives each
+as fast as it answers with signed, distinct webhooks over keep-alive connections
+for a bounded time; then offers the TDS receiver half its measured maximum at a
+fixed rate and records latency. A CHECKPOINT comes before each timed run, so
+none pays for the previous run's writes. Prints figures only (goals: TDS/naive
+>= 1.0, p99 <= 25 ms at half load); asserts nothing. Everything listens on
 127.0.0.1.
 
 The client shares the machine's cores with the servers, so it must cost
@@ -24,6 +26,8 @@ sends it delays too.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import http.client
 import itertools
 import json
@@ -43,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask import Flask, Response, jsonify  # noqa: E402 - after the path is set.
+from flask import Flask, Response, jsonify, request  # noqa: E402 - after the path is set.
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.support import (  # noqa: E402
@@ -71,8 +75,36 @@ def bare_app() -> Flask:
         return jsonify(status="ok")
 
     @app.post(PATH)
-    def receive() -> Response:
-        return jsonify(accepted=True)
+    def receive() -> tuple[Response, int]:
+        return jsonify(accepted=True), 202
+
+    return app
+
+
+def naive_app() -> Flask:
+    """The receiver a user would otherwise write: check the HMAC, hand the record to
+    Celery with its stock ``send_task``, store nothing (an event the broker does not
+    take is lost)."""
+    from celery import Celery
+
+    celery = Celery("naive", broker=os.environ["CELERY_BROKER_URL"])
+    app = Flask("naive")
+    secret = os.environ["TDS_WEBHOOK_SECRET"].encode()
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok")
+
+    @app.post(PATH)
+    def receive() -> tuple[Response, int]:
+        body = request.get_data()
+        expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected,
+                                   request.headers.get("X-Zoho-Webhook-Signature", "")):
+            return jsonify(error="bad signature"), 401
+        record = json.loads(body)["item"]
+        celery.send_task("tds.products.apply_event", args=[record], queue="tds.products")
+        return jsonify(accepted=True), 202
 
     return app
 
@@ -256,7 +288,7 @@ def measure(name: str, start: Callable[[], subprocess.Popen[bytes]], port: int,
             run = MaxLoad(tally.ok, tally.failed, args.duration, repeated=False)
     finally:
         stop_group(process, timeout=10)
-    print(f"{name:<9} max load: {run.rate:8.0f} 2xx answers/s  ({run.ok} ok, {run.failed} "
+    print(f"{name:<8} max load: {run.rate:8.0f} 2xx answers/s  ({run.ok} ok, {run.failed} "
           f"failed, {args.connections} connections, {run.seconds:.1f} s, {args.client})")
     if run.repeated:
         print(f"  warning: more requests than the {int(REQUESTS_PER_SECOND * args.duration)} "
@@ -277,6 +309,7 @@ def main() -> None:
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14", help="Redis broker")
     parser.add_argument("--receiver-port", type=int, default=18081)
     parser.add_argument("--bare-port", type=int, default=18082)
+    parser.add_argument("--naive-port", type=int, default=18083)
     parser.add_argument("--client", choices=("wrk", "python"),
                         default="wrk" if shutil.which("wrk") else "python",
                         help="maximum-load client (wrk when installed)")
@@ -299,12 +332,17 @@ def run(args: argparse.Namespace, database_url: str) -> None:
           f"Postgres {make_url(database_url).database}, broker {args.broker}; "
           f"CPUs: {os.cpu_count()}")
     try:
-        receiver = measure("receiver", lambda: gunicorn("webhooks_app:create_app()",
-                                                        args.receiver_port, args, env),
-                           args.receiver_port, args, Path(var_dir), database_url)
         bare = measure("bare", lambda: gunicorn("ingest:bare_app()", args.bare_port, args, env),
                        args.bare_port, args, Path(var_dir), database_url)
-        print(f"ratio receiver/bare: {receiver / bare:.2f} (goal >= 0.5)")
+        naive = measure("naive", lambda: gunicorn("ingest:naive_app()", args.naive_port, args,
+                                                  env),
+                        args.naive_port, args, Path(var_dir), database_url)
+        broker.flushdb()
+        receiver = measure("TDS", lambda: gunicorn("webhooks_app:create_app()",
+                                                   args.receiver_port, args, env),
+                           args.receiver_port, args, Path(var_dir), database_url)
+        print(f"ratio TDS/naive: {receiver / naive:.2f} (goal >= 1.0); TDS/bare: "
+              f"{receiver / bare:.2f}; naive/bare: {naive / bare:.2f}")
         half = receiver / 2
         process = gunicorn("webhooks_app:create_app()", args.receiver_port, args, env)
         try:
@@ -319,7 +357,7 @@ def run(args: argparse.Namespace, database_url: str) -> None:
             stop_group(process, timeout=10)
         millis = [value * 1000 for value in tally.latencies]
         service = [value * 1000 for value in tally.service_times]
-        print(f"receiver at half load ({half:.0f} req/s offered, {tally.ok / args.duration:.0f} "
+        print(f"TDS at half load ({half:.0f} req/s offered, {tally.ok / args.duration:.0f} "
               f"2xx/s, {tally.failed} failed), from the scheduled send: p50 "
               f"{percentile(millis, 0.5):.1f} ms, p90 {percentile(millis, 0.9):.1f} ms, "
               f"p99 {percentile(millis, 0.99):.1f} ms, p99.9 {percentile(millis, 0.999):.1f} ms, "

@@ -100,6 +100,9 @@ class Settings:
     webhook_token: str = ""
     webhook_token_param: str = ""
     webhook_max_bytes: int = 1024 * 1024
+    # The receiver's database waits: connecting, and storing one event (after which 503).
+    db_connect_timeout_seconds: float = 2.0
+    db_statement_timeout_seconds: float = 5.0
     webhook_tolerance_seconds: int = 300
     # Where a webhook names its action (Zoho's body may not): a query parameter, a header.
     webhook_action_param: str = "event"
@@ -294,6 +297,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_token=webhook_token,
         webhook_token_param=token_param,
         webhook_max_bytes=env.integer("TDS_WEBHOOK_MAX_BYTES", 1024 * 1024, minimum=1024),
+        db_connect_timeout_seconds=env.number("TDS_DB_CONNECT_TIMEOUT_SECONDS", 2.0),
+        db_statement_timeout_seconds=env.number("TDS_DB_STATEMENT_TIMEOUT_SECONDS", 5.0),
         webhook_tolerance_seconds=env.integer("TDS_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1),
         webhook_action_param=env.text("TDS_WEBHOOK_ACTION_PARAM", "event"),
         webhook_action_header=env.text("TDS_WEBHOOK_ACTION_HEADER").lower(),

@@ -6,8 +6,9 @@ Flask or Celery, in a straight line: the view names the entity
 :meth:`ProcessorService.store` parses the body (decoded once), verifies the
 signature (:class:`tds.signatures.SignaturePolicy`), validates the record
 (:func:`tds.webhook_payloads.validate_record`) and inserts the event,
-committed before it returns. Only then is it published
-(:meth:`ProcessorService.dispatch`); a broker that is down leaves it
+committed before it returns. The receiver then hands it to a publisher off
+the request thread (``webhooks_app.handoff``), which marks what it published
+(:meth:`ProcessorService.mark_queued`); an event a broker never took stays
 ``received`` and :meth:`ProcessorService.sweep` publishes it later.
 
 Contract with the workers: the task ``entity.event_task`` gets the inbox
@@ -24,7 +25,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -32,12 +33,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session
 
 from tds.config import Settings
 from tds.db.driver_insert import DriverInsert
 from tds.db.models import DELETED_ACTION, ONCE_PREFIX, InboxEvent, InboxStatus
-from tds.db.session import commit_without_flush_wait
+from tds.db.session import NO_FLUSH_WAIT, Database, commit_without_flush_wait
 from tds.entities import BY_NAME, BY_WEBHOOK, Entity
 from tds.webhook_payloads import (
     WebhookError,
@@ -63,11 +63,10 @@ _STORED_COLUMNS = ("entity", "zoho_id", "organization_id", "dedup_key", "signatu
 ACTION = re.compile(r"[a-z0-9_]{1,32}")
 DELETE_WORDS = frozenset({"delete", "deleted", "deletion", "remove", "removed"})
 # Only a still-received event changes: a fast worker may have processed it already.
-_STILL_RECEIVED = (_INBOX.c.id == bindparam("event_id")) & (
-    _INBOX.c.status == InboxStatus.RECEIVED.value)
-_MARK_QUEUED = update(_INBOX).where(_STILL_RECEIVED).values(
-    status=InboxStatus.QUEUED.value, queued_at=bindparam("queued_at"), error=None)
-_NOTE_REFUSAL = update(_INBOX).where(_STILL_RECEIVED).values(error=bindparam("error"))
+_MARK_QUEUED = update(_INBOX).where(
+    _INBOX.c.id.in_(bindparam("ids", expanding=True)),
+    _INBOX.c.status == InboxStatus.RECEIVED.value,
+).values(status=InboxStatus.QUEUED.value, queued_at=bindparam("queued_at"), error=None)
 
 
 class Enqueue(Protocol):
@@ -223,52 +222,59 @@ class ProcessorService:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     # -- publish --------------------------------------------------------
-    def dispatch(self, session: Session, event_id: int, entity: Entity,
-                 enqueue: Enqueue) -> bool:
-        """Publish the event's task and mark it ``queued``; False if the broker refused.
+    def mark_queued(self, engine: Engine, event_ids: Sequence[int]) -> None:
+        """Mark published events ``queued`` in one statement, in a transaction of its
+        own that commits without waiting for the WAL flush (the marks are safe to
+        lose: a lost one only makes the sweeper publish the event again). An event a
+        fast worker already processed keeps its status."""
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(NO_FLUSH_WAIT)
+            connection.execute(_MARK_QUEUED, {"ids": list(event_ids), "queued_at": self._now()})
 
-        A refused publish leaves the event ``received`` with the error noted;
-        the sweeper tries again. The session's transaction begins only after
-        the publish, and on Postgres it commits without waiting for the WAL
-        flush: it holds only marks that are safe to lose.
-        """
-        try:
-            enqueue(entity.event_task, [event_id], entity.queue)
-        except Exception as error:  # noqa: BLE001 - any publish failure: the sweeper retries.
-            log.warning("broker refused the event; the sweeper will enqueue it",
-                        extra={"event_id": event_id, "error": _short(error)})
-            commit_without_flush_wait(session).execute(
-                _NOTE_REFUSAL, {"event_id": event_id, "error": f"enqueue failed: {_short(error)}"})
-            return False
-        commit_without_flush_wait(session).execute(
-            _MARK_QUEUED, {"event_id": event_id, "queued_at": self._now()})
-        return True
+    def sweep(self, database: Database, enqueue: Enqueue, now: datetime | None = None) -> int:
+        """Publish every event left ``received`` longer than the grace period (a broker
+        that was down, a receiver that died first), a batch per transaction, until none
+        is left or the broker refuses; how many were published.
 
-    def sweep(self, session: Session, enqueue: Enqueue, now: datetime | None = None,
-              limit: int = SWEEP_BATCH) -> int:
-        """Publish events left ``received`` longer than the grace period; how many were.
-
-        Stops at the first refused publish (the broker is down: the next
-        sweep tries again). On Postgres the rows are locked with SKIP LOCKED
-        so two sweepers never take the same event.
-        """
+        On Postgres the rows are locked with SKIP LOCKED so two sweepers never take
+        the same event."""
         cutoff = (now or self._now()) - timedelta(seconds=self.settings.sweeper_grace_seconds)
-        rows = session.execute(
-            select(InboxEvent.id, InboxEvent.entity)
-            .where(InboxEvent.status == InboxStatus.RECEIVED, InboxEvent.received_at < cutoff)
-            .order_by(InboxEvent.id).limit(limit).with_for_update(skip_locked=True)
-        ).all()
-        enqueued = 0
-        for event_id, name in rows:
-            entity = BY_NAME.get(name)
-            if entity is None:
-                continue
-            if not self.dispatch(session, event_id, entity, enqueue):
-                break
-            enqueued += 1
-        if rows:
-            log.info("inbox swept", extra={"found": len(rows), "enqueued": enqueued})
-        return enqueued
+        published = 0
+        while True:
+            with database.session() as session:
+                rows = session.execute(
+                    select(InboxEvent.id, InboxEvent.entity)
+                    .where(InboxEvent.status == InboxStatus.RECEIVED,
+                           InboxEvent.received_at < cutoff)
+                    .order_by(InboxEvent.id).limit(SWEEP_BATCH).with_for_update(skip_locked=True)
+                ).all()
+                batch = [(row.id, BY_NAME[row.entity]) for row in rows if row.entity in BY_NAME]
+                if not batch:
+                    break
+                try:
+                    publish_all(enqueue, [(entity.event_task, [event_id], entity.queue)
+                                          for event_id, entity in batch])
+                except Exception as error:  # noqa: BLE001 - the next sweep tries again
+                    log.warning("broker refused the sweep", extra={"error": _short(error)})
+                    break
+                commit_without_flush_wait(session).execute(
+                    _MARK_QUEUED, {"ids": [event_id for event_id, _ in batch],
+                                   "queued_at": self._now()})
+            published += len(batch)
+        if published:
+            log.info("inbox swept", extra={"published": published})
+        return published
+
+
+def publish_all(enqueue: Enqueue, messages: Sequence[tuple[str, list[Any], str]]) -> None:
+    """Publish `messages` at once when the publisher can (pipelined), else one by one."""
+    publish_many = getattr(enqueue, "publish_many", None)
+    if publish_many is not None:
+        publish_many(messages)
+        return
+    for message in messages:
+        enqueue(*message)
 
 
 @cache

@@ -25,8 +25,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         configure_logging(settings.log_level, settings.log_json)
     app = Flask("tds")
     app.config["MAX_CONTENT_LENGTH"] = settings.webhook_max_bytes
-    # No ping per checkout: the webhook view retries a store on a dropped connection.
-    database = database or Database(settings.database_url, pool_pre_ping=False)
+    database = database or Database.for_receiver(settings)
     TDSExtension(settings, database, publisher or producer_app(settings)).init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(webhooks.blueprint)

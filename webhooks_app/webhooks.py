@@ -2,7 +2,9 @@
 
 The view reads the request within bounds, lets
 :class:`tds.inbox.ProcessorService` verify, validate and store the event in
-a unit of work it commits, then enqueues it and answers. Every answer is
+a transaction it commits (within a bounded time, see ``storage``), hands it to
+the background publisher (``handoff``) and answers: verify → parse → store →
+answer, no broker on the way. Every answer is
 JSON with a ``message``; every request writes one audit line to the
 ``tds.webhooks`` logger (never a secret or a signature).
 """
@@ -20,7 +22,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from tds.inbox import (
     IncomingWebhook,
-    ProcessorService,
     Receipt,
     UnknownEntityError,
     entity_for,
@@ -34,7 +35,8 @@ from tds.webhook_payloads import (
     WebhookError,
     parse_query,
 )
-from webhooks_app.extensions import tds_ext
+from webhooks_app.extensions import TDSExtension, tds_ext
+from webhooks_app.storage import StoreUnavailableError
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/api/zoho/webhooks")
 audit = logging.getLogger("tds.webhooks")
@@ -103,8 +105,7 @@ def _answer(entity: str, correlation_id: str) -> Answer:
             headers={name.lower(): value for name, value in request.headers.items()},
             correlation_id=correlation_id, method=request.method,
         )
-        service = ProcessorService(ext.settings)
-        receipt = _store(service, webhook)
+        receipt = ext.store.run(lambda: _store(ext, webhook))
     except BodyTooLargeError:
         return Answer(413, _error("payload_too_large", "The body is larger than "
                                   f"{ext.settings.webhook_max_bytes} bytes "
@@ -113,7 +114,7 @@ def _answer(entity: str, correlation_id: str) -> Answer:
         status, code = next((status, code) for kind, status, code in REFUSALS
                             if isinstance(error, kind))
         return Answer(status, _error(code, str(error)), code)
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, StoreUnavailableError) as error:
         audit.warning("database cannot store the event",
                       extra={"error": f"{type(error).__name__}: {str(error)[:200]}"})
         return Answer(503, _error("service_unavailable", "The event could not be stored "
@@ -129,43 +130,32 @@ def _answer(entity: str, correlation_id: str) -> Answer:
         return Answer(200, {"duplicate": True, "event_id": receipt.event_id,
                             "message": "This event was received before; it is not processed "
                                        "twice."}, "duplicate", receipt.zoho_id)
-    queued = _dispatch(service, receipt)
-    message = ("Event stored and queued for processing." if queued else
-               "Event stored; it will be queued as soon as the broker is reachable.")
     return Answer(202, {"accepted": True, "event_id": receipt.event_id,
-                        "correlation_id": correlation_id, "queued": queued, "message": message},
-                  "accepted" if queued else "accepted_unqueued", receipt.zoho_id)
+                        "correlation_id": correlation_id,
+                        "message": "Event stored; it goes for processing at once."},
+                  "accepted", receipt.zoho_id)
 
 
-def _store(service: ProcessorService, webhook: IncomingWebhook) -> Receipt:
-    """Store the event (one transaction), again once if the pooled connection was dead.
+def _store(ext: TDSExtension, webhook: IncomingWebhook) -> Receipt:
+    """Store the event (one transaction) and hand it to the publisher; again once if the
+    pooled connection was dead.
 
     The engine does not ping on checkout (a round trip per request), so a
     connection the database dropped (a restart) shows up here; the insert
     then invalidates the whole pool and the second attempt connects afresh,
     failing at once if the database is really down. Repeating is safe even
     after a commit whose answer was lost: the dedup key turns the second
-    insert into a duplicate, and the sweeper enqueues the stored event.
+    insert into a duplicate, and the sweeper publishes the stored event.
     """
-    engine = tds_ext().database.engine
     try:
-        return service.store(engine, webhook)
+        receipt = ext.service.store(ext.database.engine, webhook)
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
-    return service.store(engine, webhook)
-
-
-def _dispatch(service: ProcessorService, receipt: Receipt) -> bool:
-    """Enqueue a stored event; any failure leaves it for the sweeper."""
-    try:
-        with tds_ext().database.session() as session:
-            return service.dispatch(session, receipt.event_id, receipt.entity,
-                                    tds_ext().publisher)
-    except SQLAlchemyError as error:
-        audit.warning("could not mark the event queued; the sweeper will see to it",
-                      extra={"error": f"{type(error).__name__}: {str(error)[:200]}"})
-        return False
+        receipt = ext.service.store(ext.database.engine, webhook)
+    if not (receipt.duplicate or receipt.ignored):
+        ext.events.hand(receipt.event_id, receipt.entity)
+    return receipt
 
 
 def _read_body(max_bytes: int) -> bytes:

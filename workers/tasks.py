@@ -17,14 +17,15 @@ from celery import Task, shared_task
 
 from tds import events, passes
 from tds.entities import ENTITIES, MAINTENANCE_QUEUE, Entity, entity_named
-from tds.inbox import ProcessorService
-from tds.ledger import QueueService
+from tds.inbox import ProcessorService, publish_all
+from tds.ledger import DueItem, QueueService
 from workers import names
 from workers.app import context
 
 log = logging.getLogger("tds.workers")
 # The retry policy decides when work is dead; Celery's own count never cuts it short.
 TASK_OPTIONS: dict[str, Any] = {"bind": True, "ignore_result": True, "max_retries": None}
+DISPATCH_BATCH = 500  # ledger rows leased and published at once
 
 
 def _event_task(entity: Entity) -> Task:
@@ -100,8 +101,7 @@ def tick(self: Task) -> int:
 def sweep_inbox(self: Task) -> int:
     """Publish inbox events left `received` past the grace period; returns how many."""
     ctx = context(self.app)
-    with ctx.database.session() as session:
-        return ProcessorService(ctx.settings).sweep(session, ctx.publisher)
+    return ProcessorService(ctx.settings).sweep(ctx.database, ctx.publisher)
 
 
 def _declare_queues(celery: Any) -> None:
@@ -115,20 +115,35 @@ def _declare_queues(celery: Any) -> None:
 
 @shared_task(name=names.DISPATCH_DUE, **TASK_OPTIONS)
 def dispatch_due(self: Task) -> int:
-    """Publish ledger work whose retry time passed or whose message was lost."""
-    ctx = context(self.app)
-    _declare_queues(self.app)
-    with ctx.database.session() as session:
-        due = events.take_due_events(session, ctx.settings)
-    for item in due:
-        if item.inbox_event_id is not None:
-            entity = entity_named(item.entity)
-            ctx.publisher(entity.event_task, [item.inbox_event_id], entity.queue)
-        else:
-            ctx.publisher(names.RUN_OPEN_SYNC, [item.id], MAINTENANCE_QUEUE)
-    if due:
-        log.info("dispatched due events", extra={"count": len(due)})
-    return len(due)
+    """Publish ledger work whose retry time passed or whose message was lost; how many."""
+    return dispatch(self.app)
+
+
+def dispatch(celery: Any) -> int:
+    """Publish due ledger work a batch at a time until none is due (or the broker
+    refuses); how many were published."""
+    ctx = context(celery)
+    _declare_queues(celery)
+    published = 0
+    while True:
+        with ctx.database.session() as session:
+            due = events.take_due_events(session, ctx.settings, DISPATCH_BATCH)
+        if not due:
+            break
+        publish_all(ctx.publisher, [_message(item) for item in due])
+        published += len(due)
+        if len(due) < DISPATCH_BATCH:
+            break
+    if published:
+        log.info("dispatched due work", extra={"count": published})
+    return published
+
+
+def _message(item: DueItem) -> tuple[str, list[Any], str]:
+    if item.inbox_event_id is not None:
+        entity = entity_named(item.entity)
+        return entity.event_task, [item.inbox_event_id], entity.queue
+    return names.RUN_OPEN_SYNC, [item.id], MAINTENANCE_QUEUE
 
 
 @shared_task(name=names.CLEANUP, **TASK_OPTIONS)

@@ -16,19 +16,24 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from tds.config import Settings
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_db_engine(url: str, **options: Any) -> Engine:
-    """An engine for `url`; SQLite files get WAL and a busy timeout."""
+def create_db_engine(url: str, *, connect_timeout: float | None = None,
+                     statement_timeout: float | None = None, **options: Any) -> Engine:
+    """An engine for `url`; SQLite files get WAL and a busy timeout. With the timeouts
+    (seconds), connecting and each statement give up after them (on SQLite, waiting
+    for the write lock does)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = int(statement_timeout * 1000) if statement_timeout else SQLITE_BUSY_TIMEOUT_MS
+        engine = create_engine(url, connect_args={"timeout": busy_ms / 1000}, **options)
+        event.listen(engine, "connect", lambda connection, _: _sqlite_pragmas(connection,
+                                                                             busy_ms))
         # pysqlite's own transaction handling defers BEGIN; take it over so a
         # write transaction starts with BEGIN IMMEDIATE and never deadlocks.
         event.listen(engine, "begin", _sqlite_begin)
@@ -36,10 +41,15 @@ def create_db_engine(url: str, **options: Any) -> Engine:
     options.setdefault("pool_pre_ping", True)
     options.setdefault("pool_size", 5)
     options.setdefault("max_overflow", 10)
-    return create_engine(url, **options)
+    connect_args: dict[str, Any] = {}
+    if connect_timeout:
+        connect_args["connect_timeout"] = max(1, round(connect_timeout))
+    if statement_timeout:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
+    return create_engine(url, connect_args=connect_args, **options)
 
 
-_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
+NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
 
 
 def commit_without_flush_wait(session: Session) -> Connection:
@@ -52,15 +62,15 @@ def commit_without_flush_wait(session: Session) -> Connection:
     """
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_NO_FLUSH_WAIT)
+        connection.execute(NO_FLUSH_WAIT)
     return connection
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -77,6 +87,15 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url, **engine_options)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def for_receiver(cls, settings: Settings) -> Database:
+        """The receiver's: short connect and statement timeouts (a webhook's answer
+        never waits long on the database), no ping per checkout (the view retries a
+        store on a dropped connection)."""
+        return cls(settings.database_url, pool_pre_ping=False,
+                   connect_timeout=settings.db_connect_timeout_seconds,
+                   statement_timeout=settings.db_statement_timeout_seconds)
 
     @property
     def dialect(self) -> str:

@@ -117,4 +117,5 @@ def test_this_organizations_event_is_applied(settings: Settings, database: Datab
                                organization_id=ORG)}).encode()))
     assert answer.status_code == 202
     assert "ignored" not in answer.get_json()
+    assert receiver.application.extensions["tds"].events.flush(10)
     assert len(published) == 1

@@ -34,8 +34,9 @@ def test_readyz_is_503_when_the_database_points_nowhere(tmp_path: Path) -> None:
     answer = create_app(settings).test_client().get("/readyz")
     body = answer.get_json()
     assert answer.status_code == 503
-    assert body["checks"]["database"].startswith("unreachable")
+    assert body["checks"] == {"database": "unreachable", "broker": "ok"}
     assert "DATABASE_URL" in body["message"]
+    assert "127.0.0.1" not in answer.get_data(as_text=True)  # details go to the log only
 
 
 def test_readyz_is_503_when_the_broker_points_nowhere(sqlite_url: str, tmp_path: Path) -> None:
@@ -43,5 +44,4 @@ def test_readyz_is_503_when_the_broker_points_nowhere(sqlite_url: str, tmp_path:
     answer = create_app(settings).test_client().get("/readyz")
     body = answer.get_json()
     assert answer.status_code == 503
-    assert body["checks"]["database"] == "ok"
-    assert body["checks"]["broker"].startswith("unreachable")
+    assert body["checks"] == {"database": "ok", "broker": "unreachable"}
