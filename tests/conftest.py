@@ -11,4 +11,5 @@ pytest_plugins = (
     "tests.fixtures.zoho",
     "tests.fixtures.receiver",
     "tests.fixtures.stack",
+    "tests.fixtures.private",
 )
