@@ -117,14 +117,16 @@ class Tally:
     failed: int = 0
     latencies: list[float] = field(default_factory=list)
     service_times: list[float] = field(default_factory=list)
+    scheduled: list[float] = field(default_factory=list)  # when each 2xx was due (monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, status: int, latency: float, service_time: float) -> None:
+    def add(self, status: int, latency: float, service_time: float, due: float) -> None:
         with self.lock:
             if 200 <= status < 300:
                 self.ok += 1
                 self.latencies.append(latency)
                 self.service_times.append(service_time)
+                self.scheduled.append(due)
             else:
                 self.failed += 1
 
@@ -182,7 +184,7 @@ def drive(port: int, threads: int, duration: float, rate: float | None,
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
                 status = 0
             done = time.monotonic()
-            tally.add(status, done - scheduled, done - sent)
+            tally.add(status, done - scheduled, done - sent, scheduled)
             scheduled += interval
         connection.close()
 
