@@ -27,12 +27,21 @@ from tds.retry import RetryPolicy, parks, task_policy
 HEALTH_SQL = "SELECT status, COUNT(*) FROM tds_sync_queue GROUP BY status;"
 EVENT_KIND = "event"
 SYNC_KIND = "pass"  # a sync pass (tds.passes)
-DISPATCHED_KINDS = (EVENT_KIND, SYNC_KIND)  # what the dispatcher sends again when due
+ORDER_KIND = "order"  # a consumer order's create in Zoho (tds.orders)
+DISPATCHED_KINDS = (EVENT_KIND, SYNC_KIND, ORDER_KIND)  # what the dispatcher sends again
 OPEN = (LedgerStatus.PENDING, LedgerStatus.FAILED, LedgerStatus.WAITING)
 
 
 def event_unit_key(inbox_event_id: int) -> str:
     return f"event:{inbox_event_id}"
+
+
+def order_unit_key(order_id: int) -> str:
+    return f"{order_unit_key_prefix()}{order_id}"
+
+
+def order_unit_key_prefix() -> str:
+    return f"{ORDER_KIND}:"
 
 
 def this_process() -> str:
@@ -57,7 +66,8 @@ class Failure:
 
 @dataclass(frozen=True)
 class DueItem:
-    """A ledger row to hand to Celery again: an inbox event's, or a sync pass's."""
+    """A ledger row to hand to Celery again: an inbox event's, a sync pass's or an
+    order's (`kind`)."""
 
     id: int
     kind: str
