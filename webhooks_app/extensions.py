@@ -1,4 +1,5 @@
-"""What the receiver's views share: settings, database, publisher and broker."""
+"""What the receiver's views share: settings, database, publisher, broker and (for the
+consumer API's credentials check and quota) a Zoho client."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from kombu import Connection
 from tds.config import Settings
 from tds.db.session import Database
 from tds.inbox import Enqueue
+from tds.zoho import UnifiedZohoClient
 
 
 @dataclass
@@ -21,6 +23,7 @@ class TDSExtension:
     database: Database
     publisher: Enqueue
     _broker: Connection | None = field(default=None, repr=False)
+    _zoho: UnifiedZohoClient | None = field(default=None, repr=False)
 
     def init_app(self, app: Flask) -> None:
         app.extensions["tds"] = self
@@ -34,6 +37,13 @@ class TDSExtension:
                 connect_timeout=2,
             )
         return self._broker
+
+
+    def zoho_client(self) -> UnifiedZohoClient:
+        """The process's Zoho client, made on first use (it calls Zoho only when asked)."""
+        if self._zoho is None:  # a benign race: a spare client is dropped
+            self._zoho = UnifiedZohoClient(self.settings, self.database)
+        return self._zoho
 
 
 def tds_ext() -> TDSExtension:
