@@ -29,7 +29,7 @@ from tds.db.write import insert_for
 from tds.errors import TDSError
 from tds.ledger import ORDER_KIND, QueueService, order_unit_key, order_unit_key_prefix
 from tds.logs import correlation_id, new_correlation_id
-from tds.orders.schemas import OWN_REFERENCE_PREFIX, OrderRequestSchema
+from tds.orders.schemas import MAX_ID, OWN_REFERENCE_PREFIX, OrderRequestSchema
 
 ORDERS_ENTITY = "orders"  # the ledger's entity column for orders
 Messages = dict[str, Any]
@@ -105,6 +105,8 @@ def find_order(session: Session, settings: Settings,
                order_id: int) -> tuple[SalesOrder, SyncQueueItem | None] | None:
     """Order `order_id` of the configured organization and its ledger row (gone once
     cleaned up); None when there is no such order."""
+    if not 0 < order_id <= MAX_ID:
+        return None
     found = session.execute(_with_ledger().where(
         SalesOrder.id == order_id,
         SalesOrder.organization_id == settings.zoho_organization_id)).first()

@@ -29,6 +29,7 @@ ZOHO_ID = Regexp(r"^[0-9]{1,32}$", error="Give Zoho's id: digits only.")
 PRINTABLE = Regexp(r"^[\x20-\x7e]+$", error="Use printable ASCII characters only.")
 OWN_REFERENCE_PREFIX = "TDS-"  # references TDS makes for orders sent without one
 MAX_LINES = 100
+MAX_ID = 2**63 - 1  # a row id fits a signed 64-bit integer on both dialects
 STATES = ("pending", "created", "rejected", "failed")
 
 
@@ -39,7 +40,7 @@ class LineItemSchema(Schema):
         unknown = RAISE
 
     item_id = fields.String(validate=ZOHO_ID, metadata={"description": "Zoho's item id."})
-    local_product_id = fields.Integer(strict=True, validate=Range(min=1), metadata={
+    local_product_id = fields.Integer(strict=True, validate=Range(min=1, max=MAX_ID), metadata={
         "description": "The id of our `products` row, instead of item_id."})
     quantity = fields.Float(required=True, allow_nan=False,
                             validate=Range(min=0, min_inclusive=False, max=1e9))
@@ -63,7 +64,8 @@ class OrderRequestSchema(Schema):
 
     customer_id = fields.String(validate=ZOHO_ID, metadata={
         "description": "Zoho's contact id of the customer."})
-    local_customer_id = fields.Integer(strict=True, validate=Range(min=1), metadata={
+    local_customer_id = fields.Integer(strict=True, validate=Range(min=1, max=MAX_ID),
+                                       metadata={
         "description": "The id of our `customers` row, instead of customer_id."})
     line_items = fields.List(fields.Nested(LineItemSchema), required=True,
                              validate=Length(min=1, max=MAX_LINES))
@@ -103,7 +105,7 @@ class OrderFiltersSchema(Schema):
     status = fields.String(validate=OneOf(STATES))
     created_since = fields.AwareDateTime(default_timezone=None, metadata={
         "description": "ISO 8601 with an offset, e.g. 2026-01-31T00:00:00+00:00."})
-    reference_number = fields.String(validate=Length(min=1, max=50))
-    after_id = fields.Integer(validate=Range(min=0), metadata={
+    reference_number = fields.String(validate=[Length(min=1, max=50), PRINTABLE])
+    after_id = fields.Integer(validate=Range(min=0, max=MAX_ID), metadata={
         "description": "Only orders with a larger id: the last id of the previous page."})
     limit = fields.Integer(load_default=50, validate=Range(min=1, max=200))

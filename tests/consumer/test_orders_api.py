@@ -247,6 +247,7 @@ def test_reading_orders(consumer: Consumer) -> None:
     assert len(since["orders"]) == 3
     assert consumer.get(f"{ORDERS}?created_since=2999-01-01T00:00:00Z").get_json()["orders"] == []
     for bad in ("status=lost", "limit=0", "limit=201", "created_since=yesterday",
-                "created_since=2026-01-01T00:00:00", "colour=red"):
+                "created_since=2026-01-01T00:00:00", "colour=red", "reference_number=a%00b",
+                "after_id=9223372036854775808"):
         answer = consumer.get(f"{ORDERS}?{bad}")
         assert (answer.status_code, answer.get_json()["error"]) == (400, "validation_failed"), bad

@@ -16,7 +16,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, jsonify
 
 from tds.entities import BY_NAME
-from tds.orders.schemas import OrderFiltersSchema, OrderRequestSchema
+from tds.orders.schemas import MAX_ID, OrderFiltersSchema, OrderRequestSchema
 from tds.sync import MODES
 from webhooks_app.consumer import schemas
 
@@ -70,7 +70,7 @@ def document() -> dict[str, Any]:
         "One order: pending, created (Zoho's id and number), rejected or failed (reason).",
         {200: ("The order.", schemas.OrderSchema)}, (401, 404, 503),
         parameters=[{"in": "path", "name": "order_id", "required": True,
-                     "schema": {"type": "integer", "minimum": 0}}])})
+                     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}])})
     spec.path(path="/consumer/sync/{target}", operations={"post": _operation(
         "Sync now: `inventory` (stock, which carries products, and prices) or one entity; "
         "a request while a pass runs joins it.",
