@@ -30,14 +30,14 @@ class WebhookBook:
         with self.lock:
             self.next_id += 1
             webhook_id = str(self.next_id)
-            self.webhooks[webhook_id] = {"webhook_id": webhook_id, **fields}
+            self.webhooks[webhook_id] = {**fields, "webhook_id": webhook_id}
             return dict(self.webhooks[webhook_id])
 
     def update(self, webhook_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
         with self.lock:
             if webhook_id not in self.webhooks:
                 return None
-            self.webhooks[webhook_id] = {"webhook_id": webhook_id, **fields}
+            self.webhooks[webhook_id] = {**fields, "webhook_id": webhook_id}
             return dict(self.webhooks[webhook_id])
 
     def delete(self, webhook_id: str) -> bool:
