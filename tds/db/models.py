@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -437,6 +438,8 @@ class SalesOrder(ZohoRecord, Base):
     `document` Zoho's sales order once it exists."""
 
     __tablename__ = "sales_orders"
+    # updated_at comes back in the UPDATE's RETURNING, not in a SELECT when next read.
+    __mapper_args__ = MappingProxyType({"eager_defaults": True})
     __table_args__ = (
         *_record_args("sales_orders"),
         UniqueConstraint("organization_id", "idempotency_key"),

@@ -31,6 +31,7 @@ from tds.logs import correlation_id, new_correlation_id
 from tds.orders.schemas import OWN_REFERENCE_PREFIX, OrderRequestSchema
 
 ORDERS_ENTITY = "orders"  # the ledger's entity column for orders
+ORDER_REQUEST = OrderRequestSchema()  # schemas keep no state between loads: made once
 Messages = dict[str, Any]
 
 
@@ -63,7 +64,7 @@ def accept_order(session: Session, settings: Settings, body: Any,
     earlier identical request stored. Raises :class:`OrderInvalidError` or
     :class:`IdempotencyConflictError`."""
     try:
-        data = OrderRequestSchema().load(body)
+        data = ORDER_REQUEST.load(body)
     except ValidationError as error:
         raise OrderInvalidError(_messages(error)) from None
     fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
@@ -73,19 +74,18 @@ def accept_order(session: Session, settings: Settings, body: Any,
     if earlier is not None:
         return _replay(session, earlier, fingerprint)
     resolved = _resolve(session, organization_id, data)
-    stored = session.scalar(insert_for(session)(SalesOrder).values(
+    # The order comes back whole from RETURNING: no second round trip to load it.
+    order = session.scalar(insert_for(session)(SalesOrder).values(
         organization_id=organization_id, idempotency_key=idempotency_key,
         reference_number=reference, customer_id=resolved["customer_id"], request=resolved,
         request_hash=fingerprint, state=OrderState.PENDING, document={}, attempts=0,
-    ).on_conflict_do_nothing().returning(SalesOrder.id))
-    if stored is None:  # a concurrent request stored its order first
+    ).on_conflict_do_nothing().returning(SalesOrder))
+    if order is None:  # a concurrent request stored its order first
         earlier = _earlier(session, organization_id, idempotency_key, reference)
         if earlier is None:
             raise IdempotencyConflictError("Another request with this Idempotency-Key or "
                                            "reference_number was being stored; send it again.")
         return _replay(session, earlier, fingerprint)
-    order = session.get(SalesOrder, stored)
-    assert order is not None
     if reference is None:
         order.reference_number = f"{OWN_REFERENCE_PREFIX}{order.id}"
     queue = QueueService.from_settings(session, settings)

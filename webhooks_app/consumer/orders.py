@@ -26,6 +26,9 @@ blueprint = Blueprint("orders", __name__)
 log = logging.getLogger("tds.consumer")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")  # printable ASCII, no spaces
+# Schemas keep no state between loads and dumps: each is made once.
+ORDER, ORDER_ANSWER, ORDER_LIST = OrderSchema(), OrderAnswerSchema(), OrderListSchema()
+ORDER_FILTERS = OrderFiltersSchema()
 
 
 @blueprint.post("/orders")
@@ -44,7 +47,7 @@ def create_order() -> Response:
     else:
         headers["Idempotent-Replayed"] = "true"
         message = "This request was made before; here is its order."
-    return answer(OrderAnswerSchema(), {"order": view, "message": message}, 202, headers)
+    return answer(ORDER_ANSWER, {"order": view, "message": message}, 202, headers)
 
 
 @blueprint.get("/orders/<int:order_id>")
@@ -55,7 +58,7 @@ def get_order(order_id: int) -> Response:
         found = orders.find_order(session, ext.settings, order_id)
         if found is None:
             raise ApiError(404, "not_found", f"There is no order {order_id}.")
-        return answer(OrderSchema(), orders.order_view(*found))
+        return answer(ORDER, orders.order_view(*found))
 
 
 @blueprint.get("/orders")
@@ -64,7 +67,7 @@ def list_orders() -> Response:
     with after_id and limit."""
     ext = tds_ext()
     try:
-        filters = OrderFiltersSchema().load(request.args.to_dict())
+        filters = ORDER_FILTERS.load(request.args.to_dict())
     except ValidationError as error:
         raise ApiError(400, "validation_failed", "The filters are not valid: fix the ones "
                        "named in `fields`.", fields=error.messages) from None
@@ -72,7 +75,7 @@ def list_orders() -> Response:
         rows = orders.list_orders(session, ext.settings, filters)
         views = [orders.order_view(*row) for row in rows]
     last = views[-1]["id"] if len(views) == filters["limit"] else None
-    return answer(OrderListSchema(), {"orders": views, "next_after_id": last})
+    return answer(ORDER_LIST, {"orders": views, "next_after_id": last})
 
 
 def _idempotency_key() -> str | None:

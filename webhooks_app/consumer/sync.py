@@ -29,6 +29,8 @@ blueprint = Blueprint("sync", __name__)
 log = logging.getLogger("tds.consumer")
 INVENTORY = ("stock", "prices")
 TRUE = frozenset({"1", "true", "yes"})
+# Schemas keep no state between dumps: each is made once.
+SYNC_ANSWER, STATUS, CREDENTIALS = SyncAnswerSchema(), StatusSchema(), CredentialsSchema()
 
 
 @blueprint.post("/sync/<target>")
@@ -48,7 +50,7 @@ def request_sync(target: str) -> Response:
     joined = all(entry["joined"] for entry in answered)
     message = ("A pass was running already; this request joined it." if joined else
                "Sync requested; follow it in GET /consumer/sync/status.")
-    return answer(SyncAnswerSchema(), {"passes": answered, "message": message}, 202)
+    return answer(SYNC_ANSWER, {"passes": answered, "message": message}, 202)
 
 
 @blueprint.get("/sync/status")
@@ -57,14 +59,14 @@ def status() -> Response:
     ext = tds_ext()
     quota = _quota()
     with ext.database.session() as session:
-        return answer(StatusSchema(), sync_status(session, ext.settings, quota))
+        return answer(STATUS, sync_status(session, ext.settings, quota))
 
 
 @blueprint.get("/credentials")
 def credentials() -> Response:
     """One real call to Zoho with the configured credentials: which part is wrong."""
     check = tds_ext().zoho_client().test_connection()
-    return answer(CredentialsSchema(), {
+    return answer(CREDENTIALS, {
         "ok": check.ok, "problem": check.problem, "message": check.message,
         "remedy": check.remedy, "parts": check.parts,
         "organizations": list(check.organizations), "api_domain": check.api_domain})
