@@ -450,7 +450,7 @@ class SalesOrder(ZohoRecord, Base):
 
     zoho_id: Mapped[str | None] = mapped_column(String(64))  # type: ignore[assignment]
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
-    reference_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    reference_number: Mapped[str | None] = mapped_column(String(64))
     salesorder_number: Mapped[str | None] = mapped_column(String(64))
     customer_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str | None] = mapped_column(String(32))  # Zoho's: draft, open...

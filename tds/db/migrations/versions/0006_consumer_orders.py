@@ -35,6 +35,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('updated_at', sa.DateTime(timezone=True),
                                    server_default=sa.text('CURRENT_TIMESTAMP'), nullable=False))
         # A retried create looks its reference up in Zoho: no two orders may share one.
+        # The unique constraint's index serves look-ups by reference: the plain one goes.
+        batch.drop_index('ix_sales_orders_reference_number')
         batch.create_unique_constraint('uq_sales_orders_organization_id_reference_number',
                                        ['organization_id', 'reference_number'])
         batch.create_index('ix_sales_orders_state_created_at', ['state', 'created_at'],
@@ -59,6 +61,8 @@ def downgrade() -> None:
         batch.drop_index('ix_sales_orders_state_created_at')
         batch.drop_constraint('uq_sales_orders_organization_id_reference_number',
                               type_='unique')
+        batch.create_index('ix_sales_orders_reference_number', ['reference_number'],
+                           unique=False)
         batch.drop_column('updated_at')
         batch.drop_column('created_at')
         batch.drop_column('attempts')
