@@ -9,16 +9,16 @@ database.
 from tds.ledger.event_ledger import Claim, EventLedger, event_ledger
 from tds.ledger.service import (
     HEALTH_SQL,
+    ORDER_KEY_PREFIX,
     ORDER_KIND,
     DueItem,
     Failure,
     QueueService,
     event_unit_key,
     order_unit_key,
-    order_unit_key_prefix,
     this_process,
 )
 
-__all__ = ["HEALTH_SQL", "ORDER_KIND", "Claim", "DueItem", "EventLedger", "Failure",
-           "QueueService", "event_ledger", "event_unit_key", "order_unit_key",
-           "order_unit_key_prefix", "this_process"]
+__all__ = ["HEALTH_SQL", "ORDER_KEY_PREFIX", "ORDER_KIND", "Claim", "DueItem", "EventLedger",
+           "Failure", "QueueService", "event_ledger", "event_unit_key", "order_unit_key",
+           "this_process"]

@@ -29,6 +29,7 @@ EVENT_KIND = "event"
 SYNC_KIND = "pass"  # a sync pass (tds.passes)
 ORDER_KIND = "order"  # a consumer order's create in Zoho (tds.orders)
 DISPATCHED_KINDS = (EVENT_KIND, SYNC_KIND, ORDER_KIND)  # what the dispatcher sends again
+ORDER_KEY_PREFIX = f"{ORDER_KIND}:"  # an order's unit key: the prefix and the order's id
 OPEN = (LedgerStatus.PENDING, LedgerStatus.FAILED, LedgerStatus.WAITING)
 
 
@@ -37,11 +38,7 @@ def event_unit_key(inbox_event_id: int) -> str:
 
 
 def order_unit_key(order_id: int) -> str:
-    return f"{order_unit_key_prefix()}{order_id}"
-
-
-def order_unit_key_prefix() -> str:
-    return f"{ORDER_KIND}:"
+    return f"{ORDER_KEY_PREFIX}{order_id}"
 
 
 def this_process() -> str:

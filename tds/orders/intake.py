@@ -49,12 +49,11 @@ class IdempotencyConflictError(TDSError):
 
 @dataclass(frozen=True)
 class Accepted:
-    """The stored order, its ledger row, and whether this request stored it (False: an
-    earlier request with the same key did)."""
+    """The stored order, and its ledger row when this request stored it (None: an
+    earlier request with the same key or reference did)."""
 
     order: SalesOrder
-    ledger_id: int
-    created: bool
+    ledger_id: int | None
 
 
 def accept_order(session: Session, settings: Settings, body: Any,
@@ -72,7 +71,7 @@ def accept_order(session: Session, settings: Settings, body: Any,
     organization_id = settings.zoho_organization_id
     earlier = _earlier(session, organization_id, idempotency_key, reference)
     if earlier is not None:
-        return _replay(session, earlier, fingerprint)
+        return _replay(earlier, fingerprint)
     resolved = _resolve(session, organization_id, data)
     # The order comes back whole from RETURNING: no second round trip to load it.
     order = session.scalar(insert_for(session)(SalesOrder).values(
@@ -85,7 +84,7 @@ def accept_order(session: Session, settings: Settings, body: Any,
         if earlier is None:
             raise IdempotencyConflictError("Another request with this Idempotency-Key or "
                                            "reference_number was being stored; send it again.")
-        return _replay(session, earlier, fingerprint)
+        return _replay(earlier, fingerprint)
     if reference is None:
         order.reference_number = f"{OWN_REFERENCE_PREFIX}{order.id}"
     queue = QueueService.from_settings(session, settings)
@@ -97,7 +96,7 @@ def accept_order(session: Session, settings: Settings, body: Any,
         next_retry_at=datetime.now(UTC) + queue.grace)
     session.add(item)
     session.flush()
-    return Accepted(order, item.id, True)
+    return Accepted(order, item.id)
 
 
 def _earlier(session: Session, organization_id: str, key: str | None,
@@ -120,15 +119,13 @@ def _earlier(session: Session, organization_id: str, key: str | None,
     return found
 
 
-def _replay(session: Session, order: SalesOrder, fingerprint: str) -> Accepted:
+def _replay(order: SalesOrder, fingerprint: str) -> Accepted:
     if order.request_hash != fingerprint:
         raise IdempotencyConflictError(
             f"This Idempotency-Key (or reference_number) stands for order {order.id} with "
             "a different body; send a new key for a new order, or the same body to get "
             "that order back.")
-    ledger_id = session.scalar(select(SyncQueueItem.id).where(
-        SyncQueueItem.unit_key == order_unit_key(order.id)))
-    return Accepted(order, ledger_id or 0, False)
+    return Accepted(order, None)
 
 
 def _resolve(session: Session, organization_id: str, data: dict[str, Any]) -> dict[str, Any]:

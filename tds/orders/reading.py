@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tds.config import Settings
 from tds.db.models import OrderState, SalesOrder, SyncQueueItem
-from tds.ledger import order_unit_key_prefix
+from tds.ledger import ORDER_KEY_PREFIX
 from tds.orders.schemas import MAX_ID
 
 
@@ -69,6 +69,6 @@ def order_view(order: SalesOrder, item: SyncQueueItem | None) -> dict[str, Any]:
 
 
 def _with_ledger() -> Select[SalesOrder, SyncQueueItem]:
-    unit_key = literal(order_unit_key_prefix()) + cast(SalesOrder.id, String)
+    unit_key = literal(ORDER_KEY_PREFIX) + cast(SalesOrder.id, String)
     return select(SalesOrder, SyncQueueItem).outerjoin(SyncQueueItem,
                                                        SyncQueueItem.unit_key == unit_key)

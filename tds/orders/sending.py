@@ -104,11 +104,16 @@ def record_order_failure(session: Session, settings: Settings, item_id: int,
 
 def _claim(session: Session, settings: Settings, item_id: int,
            claimant: str) -> OrderClaim | None:
-    if not QueueService.from_settings(session, settings).mark_processing(item_id, claimant):
+    queue = QueueService.from_settings(session, settings)
+    if not queue.mark_processing(item_id, claimant):
         return None
     item = session.get(SyncQueueItem, item_id, populate_existing=True)
     order = _order_of(session, item_id)
-    if item is None or order is None or order.state == OrderState.CREATED:
+    if item is None or order is None:
+        queue.mark_failed(item_id, "The ledger row names no order.", final=True)
+        return None
+    if order.state == OrderState.CREATED:  # Zoho has it: nothing is left to do
+        queue.mark_completed(item_id)
         return None
     order.attempts = item.attempts
     if order.state != OrderState.PENDING:  # an operator requeued a failed or rejected order

@@ -8,7 +8,6 @@ body) gets the first one's order, marked ``Idempotent-Replayed: true``.
 
 from __future__ import annotations
 
-import logging
 import re
 
 from flask import Blueprint, Response, request, url_for
@@ -19,11 +18,11 @@ from tds.entities import ORDERS_QUEUE
 from tds.orders.schemas import OrderFiltersSchema
 from webhooks_app.consumer.answers import ApiError, answer, request_json
 from webhooks_app.consumer.schemas import OrderAnswerSchema, OrderListSchema, OrderSchema
+from webhooks_app.consumer.sending import send
 from webhooks_app.extensions import tds_ext
 from workers import names
 
 blueprint = Blueprint("orders", __name__)
-log = logging.getLogger("tds.consumer")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")  # printable ASCII, no spaces
 # Schemas keep no state between loads and dumps: each is made once.
@@ -41,8 +40,8 @@ def create_order() -> Response:
         accepted = orders.accept_order(session, ext.settings, document, key)
         view = orders.order_view(accepted.order, None)
     headers = {"Location": url_for(".get_order", order_id=view["id"])}
-    if accepted.created:
-        _send(accepted.ledger_id)
+    if accepted.ledger_id is not None:
+        send(names.CREATE_ORDER, [accepted.ledger_id], ORDERS_QUEUE)
         message = "Order accepted; it is created in Zoho shortly. Poll the Location."
     else:
         headers["Idempotent-Replayed"] = "true"
@@ -86,11 +85,3 @@ def _idempotency_key() -> str | None:
         raise ApiError(400, "bad_request", f"{IDEMPOTENCY_HEADER} must be 1 to 128 printable "
                        "ASCII characters without spaces (a UUID is a good choice).")
     return key
-
-
-def _send(ledger_id: int) -> None:
-    try:
-        tds_ext().publisher(names.CREATE_ORDER, [ledger_id], ORDERS_QUEUE)
-    except Exception as error:  # noqa: BLE001 - any publish failure: the dispatcher sends it.
-        log.warning("could not enqueue the order; the dispatcher will", extra={
-            "ledger_id": ledger_id, "error": f"{type(error).__name__}: {str(error)[:200]}"})

@@ -22,6 +22,7 @@ from tds.sync_status import sync_status
 from tds.zoho.ratelimit import DayQuota
 from webhooks_app.consumer.answers import ApiError, answer
 from webhooks_app.consumer.schemas import CredentialsSchema, StatusSchema, SyncAnswerSchema
+from webhooks_app.consumer.sending import send
 from webhooks_app.extensions import tds_ext
 from workers import names
 
@@ -45,8 +46,11 @@ def request_sync(target: str) -> Response:
     with ext.database.session() as session:
         opened = [(entity, *passes.open_pass(session, ext.settings, entity, mode))
                   for entity in entities]
-    answered = [{"entity": entity, "mode": mode, "pass_id": item_id, "joined": not created,
-                 "queued": created and _send(item_id)} for entity, item_id, created in opened]
+    answered = []
+    for entity, item_id, created in opened:
+        queued = created and send(names.RUN_OPEN_SYNC, [item_id], MAINTENANCE_QUEUE)
+        answered.append({"entity": entity, "mode": mode, "pass_id": item_id,
+                         "joined": not created, "queued": queued})
     joined = all(entry["joined"] for entry in answered)
     message = ("A pass was running already; this request joined it." if joined else
                "Sync requested; follow it in GET /consumer/sync/status.")
@@ -80,16 +84,6 @@ def _mode() -> str:
         raise ApiError(400, "bad_request", f"mode must be one of {', '.join(MODES)} "
                        "(or full=true).")
     return mode
-
-
-def _send(item_id: int) -> bool:
-    try:
-        tds_ext().publisher(names.RUN_OPEN_SYNC, [item_id], MAINTENANCE_QUEUE)
-    except Exception as error:  # noqa: BLE001 - any publish failure: the dispatcher sends it.
-        log.warning("could not enqueue the pass; the dispatcher will", extra={
-            "pass_id": item_id, "error": f"{type(error).__name__}: {str(error)[:200]}"})
-        return False
-    return True
 
 
 def _quota() -> DayQuota | None:
