@@ -16,7 +16,6 @@ Zoho calls per order and duplicates found (goal 0). Figures only.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import threading
@@ -30,7 +29,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.lag import free_port, wait_http
-from bench.support import ADMIN_URL, percentile, scratch_database, stop_group
+from bench.support import ADMIN_URL, percentile, scratch_database, stack_env, stop_group
 
 BIN = Path(sys.executable).parent
 API_KEY = "bench-orders-key"
@@ -54,15 +53,9 @@ def run(args: argparse.Namespace, url: str) -> None:
     redis.Redis.from_url(args.redis_url).flushdb()
     sandbox_port, web_port = free_port(), free_port()
     sandbox_url, api_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{web_port}"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TDS_", "ZOHO_"))},
-           "DATABASE_URL": url, "CELERY_BROKER_URL": args.redis_url,
-           "REDIS_URL": args.redis_url, "TDS_ENV": "test", "TDS_API_KEYS": API_KEY,
-           "TDS_WEBHOOK_SECRET": "benchsecret0123456789", "TDS_LOG_LEVEL": "WARNING",
-           "ZOHO_CLIENT_ID": "1000.SANDBOXCLIENT", "ZOHO_CLIENT_SECRET": "sandbox-secret",
-           "ZOHO_REFRESH_TOKEN": "1000.sandbox.refresh", "ZOHO_ORGANIZATION_ID": "10234695",
-           "ZOHO_ACCOUNTS_URL": sandbox_url, "ZOHO_API_BASE_URL": f"{sandbox_url}/books/v3",
-           "ZOHO_RATE_LIMIT_PER_MIN": "1000000", "ZOHO_DAILY_LIMIT": "100000000",
-           "ZOHO_MAX_CONCURRENCY": str(args.concurrency)}
+    env = stack_env(url, args.redis_url, sandbox_url, TDS_API_KEYS=API_KEY,
+                    TDS_WEBHOOK_SECRET="benchsecret0123456789",
+                    ZOHO_MAX_CONCURRENCY=str(args.concurrency))
     processes: list[subprocess.Popen[bytes]] = []
     log = open(f"/tmp/{make_url(url).database}.log", "wb")  # noqa: SIM115 - for the children
     try:
