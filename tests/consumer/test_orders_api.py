@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import func, select
 
 from tds.db.models import Customer, Product, SalesOrder, SyncQueueItem
 from tds.db.session import Database
-from tests.fixtures.consumer import AUTH, Consumer, ConsumerFactory
+from tests.fixtures.consumer import AUTH, Consumer, ConsumerFactory, together
 from workers import names
 
 ORDERS = "/consumer/orders"
@@ -175,20 +174,9 @@ def test_a_key_or_reference_for_another_order_is_409(
 
 def test_ten_concurrent_requests_store_one_order(consumer: Consumer,
                                                  database: Database) -> None:
-    answers: list[Any] = []
-    start = threading.Barrier(10)
-
-    def send() -> None:
-        client = consumer.client.application.test_client()
-        start.wait()
-        answers.append(client.post(ORDERS, json=body(), headers={
-            **AUTH, "Idempotency-Key": "concurrent-1"}))
-
-    threads = [threading.Thread(target=send) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    client = consumer.client.application.test_client
+    answers = together(10, lambda: client().post(ORDERS, json=body(), headers={
+        **AUTH, "Idempotency-Key": "concurrent-1"}))
     assert [answer.status_code for answer in answers] == [202] * 10
     assert len({answer.get_json()["order"]["id"] for answer in answers}) == 1
     assert sum(answer.headers.get("Idempotent-Replayed") is None for answer in answers) == 1

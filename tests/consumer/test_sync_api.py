@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 
 from tds.db.models import SyncQueueItem
 from tds.db.session import Database
-from tests.fixtures.consumer import AUTH, Consumer
+from tests.fixtures.consumer import AUTH, Consumer, together
 from workers import names
 
 
@@ -39,19 +36,8 @@ def test_inventory_opens_stock_and_prices_and_a_second_request_joins(
 
 
 def test_concurrent_requests_open_one_pass(consumer: Consumer, database: Database) -> None:
-    answers: list[Any] = []
-    start = threading.Barrier(6)
-
-    def request() -> None:
-        client = consumer.client.application.test_client()
-        start.wait()
-        answers.append(client.post("/consumer/sync/customers", headers=AUTH))
-
-    threads = [threading.Thread(target=request) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    client = consumer.client.application.test_client
+    answers = together(6, lambda: client().post("/consumer/sync/customers", headers=AUTH))
     assert [answer.status_code for answer in answers] == [202] * 6
     assert len({answer.get_json()["passes"][0]["pass_id"] for answer in answers}) == 1
     assert open_passes(database) == [("customers", "incremental")]

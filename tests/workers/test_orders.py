@@ -3,12 +3,12 @@ Postgres and the sandbox: one Zoho order per order, whatever is repeated or lost
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 import requests
 
+from tests.fixtures.consumer import together
 from tests.fixtures.services import TEST_API_KEY
 from tests.fixtures.stack import Stack, StackFactory
 
@@ -69,19 +69,8 @@ def test_repeated_and_concurrent_requests_make_one_zoho_order(
     stack.start_worker()
     body = order_body(stack, reference_number="WEB-3X")
     sequential = [place(stack, body, **{"Idempotency-Key": "three-times"}) for _ in range(3)]
-    answers: list[requests.Response] = []
-    start = threading.Barrier(10)
-
-    def concurrent() -> None:
-        start.wait()
-        answers.append(place(stack, order_body(stack, reference_number="WEB-10X"),
-                             **{"Idempotency-Key": "ten-at-once"}))
-
-    threads = [threading.Thread(target=concurrent) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = together(10, lambda: place(stack, order_body(stack, reference_number="WEB-10X"),
+                                         **{"Idempotency-Key": "ten-at-once"}))
     for group, reference in ((sequential, "WEB-3X"), (answers, "WEB-10X")):
         assert {answer.status_code for answer in group} == {202}
         ids = {answer.json()["order"]["id"] for answer in group}
