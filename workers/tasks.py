@@ -2,11 +2,10 @@
 
 One `tds.<entity>.apply_event(event_id)` per registered entity, on the
 entity's queue, `tds.orders.create` on the orders queue, plus the maintenance
-tasks. Retries follow the one retry
-policy (:mod:`tds.retry`), not Celery's autoretry: an event's failure is
-recorded on its ledger row, which says whether it is tried again (and when)
-or is `dead`, for `tds queue requeue`; a sync pass and an order are ledger rows as
-well (a pass resumes from its checkpoint).
+tasks. Retries follow the one retry policy (:mod:`tds.retry`), not Celery's
+autoretry: an event's failure is recorded on its ledger row, which says whether
+it is tried again (and when) or is `dead`, for `tds queue requeue`; a sync pass
+and an order are ledger rows as well (a pass resumes from its checkpoint).
 """
 
 from __future__ import annotations
