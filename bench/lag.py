@@ -11,7 +11,6 @@ sandbox sent that never became processed inbox rows; goal 0). Figures only.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.support import ADMIN_URL, percentile, scratch_database, stop_group
+from bench.support import ADMIN_URL, percentile, scratch_database, stack_env, stop_group
 from tds.entities import ALL_QUEUES
 
 SECRET = "benchsecret0123456789"
@@ -69,14 +68,8 @@ def run(args: argparse.Namespace, url: str) -> None:
     redis.Redis.from_url(args.redis_url).flushdb()
     sandbox_port, web_port = free_port(), free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TDS_", "ZOHO_"))},
-           "DATABASE_URL": url, "CELERY_BROKER_URL": args.redis_url,
-           "REDIS_URL": args.redis_url, "TDS_ENV": "test", "TDS_WEBHOOK_SECRET": SECRET,
-           "TDS_API_KEYS": "bench", "TDS_LOG_LEVEL": "WARNING",
-           "ZOHO_CLIENT_ID": "1000.SANDBOXCLIENT", "ZOHO_CLIENT_SECRET": "sandbox-secret",
-           "ZOHO_REFRESH_TOKEN": "1000.sandbox.refresh", "ZOHO_ORGANIZATION_ID": "10234695",
-           "ZOHO_ACCOUNTS_URL": sandbox_url, "ZOHO_API_BASE_URL": f"{sandbox_url}/books/v3",
-           "ZOHO_RATE_LIMIT_PER_MIN": "1000000", "ZOHO_DAILY_LIMIT": "100000000"}
+    env = stack_env(url, args.redis_url, sandbox_url, TDS_WEBHOOK_SECRET=SECRET,
+                    TDS_API_KEYS="bench")
     processes: list[subprocess.Popen[bytes]] = []
     log = open(f"/tmp/{name}.log", "wb")  # noqa: SIM115 - kept open for the children
     try:

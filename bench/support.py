@@ -1,6 +1,6 @@
 """What the benchmarks share: a scratch Postgres database for one run (created,
-migrated, dropped), a checkpoint between phases, stopping a child's process
-group, and percentiles."""
+migrated, dropped), the environment of TDS processes on it and a sandbox, a
+checkpoint between phases, stopping a child's process group, and percentiles."""
 
 from __future__ import annotations
 
@@ -35,6 +35,20 @@ def scratch_database(admin_url: str, prefix: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def stack_env(database_url: str, redis_url: str, sandbox_url: str,
+              **extra: str) -> dict[str, str]:
+    """The environment of TDS processes (receiver, worker) on `database_url`, a Redis
+    broker and budget at `redis_url` and the sandbox at `sandbox_url` with its demo
+    credentials, its limits never reached; `extra` adds or overrides variables."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(("TDS_", "ZOHO_"))},
+            "DATABASE_URL": database_url, "CELERY_BROKER_URL": redis_url,
+            "REDIS_URL": redis_url, "TDS_ENV": "test", "TDS_LOG_LEVEL": "WARNING",
+            "ZOHO_CLIENT_ID": "1000.SANDBOXCLIENT", "ZOHO_CLIENT_SECRET": "sandbox-secret",
+            "ZOHO_REFRESH_TOKEN": "1000.sandbox.refresh", "ZOHO_ORGANIZATION_ID": "10234695",
+            "ZOHO_ACCOUNTS_URL": sandbox_url, "ZOHO_API_BASE_URL": f"{sandbox_url}/books/v3",
+            "ZOHO_RATE_LIMIT_PER_MIN": "1000000", "ZOHO_DAILY_LIMIT": "100000000", **extra}
 
 
 def checkpoint(url: str) -> None:

@@ -111,6 +111,11 @@ class Settings:
     fetch_details: tuple[str, ...] = DEFAULT_FETCH_DETAILS
     # Consumer API
     api_keys: tuple[str, ...] = ()
+    # Sync health in /consumer/sync/status (seconds): an entity is `stale` when no pass
+    # finished within its threshold, `stalled` when its open work has not moved for as long.
+    stale_after_seconds: int = 7200
+    inventory_stale_after_seconds: int = 1800
+    stalled_after_seconds: int = 1800
     # Workers and schedules (seconds)
     task_max_retries: int = 8
     retry_backoff_max_seconds: int = 900
@@ -304,6 +309,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_action_header=env.text("TDS_WEBHOOK_ACTION_HEADER").lower(),
         fetch_details=_entity_names(env, "TDS_FETCH_DETAILS", DEFAULT_FETCH_DETAILS),
         api_keys=api_keys,
+        stale_after_seconds=env.integer("TDS_STALE_AFTER_SECONDS", 7200, minimum=1),
+        inventory_stale_after_seconds=env.integer("TDS_INVENTORY_STALE_AFTER_SECONDS", 1800,
+                                                  minimum=1),
+        stalled_after_seconds=env.integer("TDS_STALLED_AFTER_SECONDS", 1800, minimum=1),
         task_max_retries=env.integer("TDS_TASK_MAX_RETRIES", 8),
         retry_backoff_max_seconds=env.integer("TDS_RETRY_BACKOFF_MAX_SECONDS", 900, minimum=1),
         visibility_timeout_seconds=env.integer("TDS_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=60),

@@ -172,6 +172,12 @@ class Entity:
         return tuple(dict.fromkeys(key for key in (self.event_key, self.single_key) if key))
 
     @property
+    def workflow_module(self) -> str:
+        """Zoho's workflow module whose rules call this entity's webhook (the ``entity``
+        of Books' webhook API); empty where Zoho has none."""
+        return self.event_key or self.single_key
+
+    @property
     def listing_path(self) -> str:
         """Where the entity's list is read."""
         return self.list_path or self.path
@@ -481,6 +487,10 @@ class PriceLists(Entity):
     detail_fields = ("pricebook_items",)
     children = (ChildRows("pricebook_items", PriceListItem, PriceListItemSchema,
                           parent_key="price_list_id", unique_by="item_id"),)
+
+    @property
+    def workflow_module(self) -> str:
+        return ""  # no Price Lists module: price changes arrive only by polling (the sheet)
 
     def fetch_record(self, client: ZohoReader, zoho_id: str) -> Document | None:
         for page in client.paginated_fetch(self.list_path, self.list_key,

@@ -167,11 +167,12 @@ def iter_sync(database: Database, client: ZohoReader, entity: Entity, organizati
                 cursor = record_run(session, organization_id, writer.name, mode,
                                     checkpoint.newest, checkpoint.started_at, report.seen,
                                     report.pages + report.details,
-                                    whole_listing=entity.modified_field not in checkpoint.query)
+                                    whole_listing=entity.modified_field not in checkpoint.query,
+                                    written=report.written)
             if writer is entity:
                 report.deleted, report.cursor = deleted, cursor
     except Exception as error:
-        _note_error(database, organization_id, entity.name, error)
+        _note_error(database, organization_id, report, error)
         raise
     finally:
         pages.close()
@@ -288,10 +289,11 @@ def _drain(reports: Iterator[SyncReport]) -> SyncReport:
     return last
 
 
-def _note_error(database: Database, organization_id: str, entity: str,
+def _note_error(database: Database, organization_id: str, report: SyncReport,
                 error: Exception) -> None:
     try:
         with database.session() as session:
-            record_error(session, organization_id, entity, error)
+            record_error(session, organization_id, report.entity, report.mode,
+                         report.started_at, error, report.seen, report.written)
     except Exception:  # the original error matters more than this bookkeeping
-        log.exception("could not record the sync error", extra={"entity": entity})
+        log.exception("could not record the sync error", extra={"entity": report.entity})

@@ -1,9 +1,15 @@
 """``tds_sync_state``: per organization and entity, the incremental cursor and the last
-runs of each kind, with the last error. Functions take a `Session`, never commit."""
+runs of each kind, with the last error. Functions take a `Session`, never commit.
+
+Besides the time of the last good run of each mode (its column), ``details["runs"]``
+keeps the last run of each mode as it ended, for the status views:
+``{mode: {"started_at", "finished_at" (ISO 8601, UTC), "outcome": "ok" | "failed",
+"seen" (records listed), "rows" (rows written), "error" (when failed)}}``."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,16 +36,18 @@ def state_of(session: Session, organization_id: str, entity: str) -> SyncState:
 
 def record_run(session: Session, organization_id: str, entity: str, mode: str,
                newest: datetime | None, started_at: datetime, seen: int, calls: int,
-               whole_listing: bool) -> datetime | None:
+               whole_listing: bool, written: int) -> datetime | None:
     """A pass of `mode` that started at `started_at` finished: move the cursor to the
-    newest stamp it saw, note the run, what it cost in calls and (when it listed
-    everything) how many records Zoho has; the cursor after it."""
+    newest stamp it saw, note the run (`seen` records, `written` rows), what it cost in
+    calls and (when it listed everything) how many records Zoho has; the cursor after
+    it."""
     state = state_of(session, organization_id, entity)
     if newest is not None and (state.cursor is None or newest > state.cursor):
         state.cursor = newest
     setattr(state, RUN_COLUMNS[mode], started_at)
     state.last_error = None
-    details = {**state.details, f"calls:{mode}": calls}
+    details = {**state.details, f"calls:{mode}": calls,
+               "runs": _with_run(state.details, mode, started_at, "ok", seen, written)}
     if whole_listing:
         details["records"] = seen
     state.details = details
@@ -52,8 +60,23 @@ def states_of(session: Session, organization_id: str) -> dict[str, SyncState]:
     return {row.entity: row for row in rows}
 
 
-def record_error(session: Session, organization_id: str, entity: str,
-                 error: BaseException) -> None:
-    """A pass failed: keep what it said, for the status views."""
-    state_of(session, organization_id, entity).last_error = \
-        f"{type(error).__name__}: {error}"[:4000]
+def record_error(session: Session, organization_id: str, entity: str, mode: str,
+                 started_at: datetime, error: BaseException, seen: int = 0,
+                 written: int = 0) -> None:
+    """A pass of `mode` failed (it resumes from its checkpoint later): keep what it said
+    and how far it got, for the status views."""
+    state = state_of(session, organization_id, entity)
+    state.last_error = f"{type(error).__name__}: {error}"[:4000]
+    state.details = {**state.details, "runs": _with_run(state.details, mode, started_at,
+                                                        "failed", seen, written,
+                                                        state.last_error)}
+
+
+def _with_run(details: dict[str, Any], mode: str, started_at: datetime, outcome: str,
+              seen: int, written: int, error: str | None = None) -> dict[str, Any]:
+    run: dict[str, Any] = {"started_at": started_at.astimezone(UTC).isoformat(),
+                           "finished_at": datetime.now(UTC).isoformat(), "outcome": outcome,
+                           "seen": seen, "rows": written}
+    if error is not None:
+        run["error"] = error
+    return {**details.get("runs", {}), mode: run}

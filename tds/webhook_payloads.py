@@ -8,6 +8,8 @@ per entity requires the Zoho id and reads ``last_modified_time``; unknown
 fields are excluded from the validated data but the raw record is kept
 as the payload the workers apply.
 
+:func:`json_document` reads a consumer API body with the same guards.
+
 Everything a hostile sender could use to make storage fail later (NUL
 characters, lone surrogates, non-finite or absurd numbers, duplicate
 keys, deep nesting) is refused here with :class:`InvalidPayloadError`, so the
@@ -122,6 +124,19 @@ def parse_body(content_type: str | None, body: bytes,
     if FORM_JSON_FIELD in fields_by_name:
         return ParsedBody(text, loads(fields_by_name[FORM_JSON_FIELD]), pairs, b"")
     return ParsedBody(text, fields_by_name, pairs, b"")
+
+
+def json_document(content_type: str | None, body: bytes) -> Any:
+    """The body of a JSON API request (the consumer API's), read as strictly as a
+    webhook's (:func:`loads`); only ``application/json`` is accepted (no guessing: our
+    own clients send what they say)."""
+    kind = media_type(content_type)
+    if kind not in JSON_TYPES:
+        raise UnsupportedContentTypeError(
+            f"Content-Type {kind or '(none)'!r} is not accepted; send application/json.")
+    if not body.strip():
+        raise InvalidPayloadError("The body is empty; send a JSON object.")
+    return loads(_utf8(body))
 
 
 def _utf8(body: bytes) -> str:

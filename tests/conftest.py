@@ -2,7 +2,8 @@
 
 Tests run on the real SQLite, Postgres and Redis (`tests.fixtures.services`),
 the sandbox over HTTP (`sandbox`), the Zoho client (`zoho`), the receiver
-(`receiver`) and a whole stack with a real Celery worker (`stack`).
+(`receiver`), the consumer API (`consumer`) and a whole stack with a real Celery
+worker (`stack`).
 """
 
 pytest_plugins = (
@@ -10,6 +11,7 @@ pytest_plugins = (
     "tests.fixtures.sandbox",
     "tests.fixtures.zoho",
     "tests.fixtures.receiver",
+    "tests.fixtures.consumer",
     "tests.fixtures.stack",
     "tests.fixtures.private",
 )

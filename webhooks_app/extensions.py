@@ -1,5 +1,6 @@
 """What the receiver's views share: settings, database, the inbox service, the bounded
-store, the background publisher and the readiness probes."""
+store, the background publisher, the readiness probes and (for the consumer API's
+credentials check and quota) a Zoho client."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from kombu import Connection
 from tds.config import Settings
 from tds.db.session import Database
 from tds.inbox import Enqueue, ProcessorService
+from tds.zoho import UnifiedZohoClient
 from webhooks_app.handoff import EventPublisher
 from webhooks_app.probes import Probe
 from webhooks_app.storage import BoundedStore
@@ -33,6 +35,7 @@ class TDSExtension:
     store: BoundedStore = field(init=False)
     events: EventPublisher = field(init=False)
     probes: dict[str, Probe] = field(init=False)
+    _zoho: UnifiedZohoClient | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.service = ProcessorService(self.settings)
@@ -57,6 +60,13 @@ class TDSExtension:
             client = getattr(connection.default_channel, "client", None)
             if client is not None:
                 client.ping()
+
+
+    def zoho_client(self) -> UnifiedZohoClient:
+        """The process's Zoho client, made on first use (it calls Zoho only when asked)."""
+        if self._zoho is None:  # a benign race: a spare client is dropped
+            self._zoho = UnifiedZohoClient(self.settings, self.database)
+        return self._zoho
 
 
 def tds_ext() -> TDSExtension:

@@ -12,7 +12,7 @@ from tds.config import Settings, load_settings
 from tds.db.session import Database
 from tds.inbox import Enqueue
 from tds.logs import configure_logging
-from webhooks_app import health, webhooks
+from webhooks_app import consumer, health, webhooks
 from webhooks_app.extensions import TDSExtension
 from workers.publish import producer_app
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     TDSExtension(settings, database, publisher or producer_app(settings)).init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(webhooks.blueprint)
+    app.register_blueprint(consumer.blueprint)
     app.register_error_handler(HTTPException, _json_error)
     if not settings.testing:
         # Everything loaded so far (Flask, SQLAlchemy, Celery, kombu) lives as long as the

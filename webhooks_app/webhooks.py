@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from tds.inbox import (
     IncomingWebhook,
@@ -35,6 +34,7 @@ from tds.webhook_payloads import (
     WebhookError,
     parse_query,
 )
+from webhooks_app.bodies import BodyTooLargeError, read_body
 from webhooks_app.extensions import TDSExtension, tds_ext
 from webhooks_app.storage import StoreUnavailableError
 
@@ -62,10 +62,6 @@ class Answer:
     outcome: str
     zoho_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-
-
-class BodyTooLargeError(Exception):
-    """The body is over TDS_WEBHOOK_MAX_BYTES (413)."""
 
 
 @blueprint.route("/<entity>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -99,7 +95,7 @@ def _answer(entity: str, correlation_id: str) -> Answer:
                                       "here; Zoho webhooks use POST, PUT or DELETE."),
                           "method_not_allowed", headers={"Allow": ", ".join(ACCEPTED_METHODS)})
         webhook = IncomingWebhook(
-            entity=known, body=_read_body(ext.settings.webhook_max_bytes),
+            entity=known, body=read_body(ext.settings.webhook_max_bytes),
             content_type=request.headers.get("Content-Type"),
             query=parse_query(request.query_string),
             headers={name.lower(): value for name, value in request.headers.items()},
@@ -156,26 +152,6 @@ def _store(ext: TDSExtension, webhook: IncomingWebhook) -> Receipt:
     if not (receipt.duplicate or receipt.ignored):
         ext.events.hand(receipt.event_id, receipt.entity)
     return receipt
-
-
-def _read_body(max_bytes: int) -> bytes:
-    """The body, refused from Content-Length first and read at most `max_bytes` + 1."""
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise BodyTooLargeError
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        while size <= max_bytes:
-            chunk = request.stream.read(max_bytes + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except RequestEntityTooLarge:
-        raise BodyTooLargeError from None
-    if size > max_bytes:
-        raise BodyTooLargeError
-    return b"".join(chunks)
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """Thin Celery tasks: each reaches its process's context and calls one `tds` function.
 
 One `tds.<entity>.apply_event(event_id)` per registered entity, on the
-entity's queue, plus the maintenance tasks. Retries follow the one retry
-policy (:mod:`tds.retry`), not Celery's autoretry: an event's failure is
-recorded on its ledger row, which says whether it is tried again (and when)
-or is `dead`, for `tds queue requeue`; a sync pass is a ledger row as well,
-resumed from its checkpoint.
+entity's queue, `tds.orders.create` on the orders queue, plus the maintenance
+tasks. Retries follow the one retry policy (:mod:`tds.retry`), not Celery's
+autoretry: an event's failure is recorded on its ledger row, which says whether
+it is tried again (and when) or is `dead`, for `tds queue requeue`; a sync pass
+and an order are ledger rows as well (a pass resumes from its checkpoint).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from tds import events, passes
-from tds.entities import ENTITIES, MAINTENANCE_QUEUE, Entity, entity_named
+from tds import events, orders, passes
+from tds.entities import ENTITIES, MAINTENANCE_QUEUE, ORDERS_QUEUE, Entity, entity_named
 from tds.inbox import ProcessorService, publish_all
-from tds.ledger import DueItem, QueueService
+from tds.ledger import ORDER_KIND, DueItem, Failure, QueueService
 from workers import names
 from workers.app import context
 
@@ -26,6 +26,17 @@ log = logging.getLogger("tds.workers")
 # The retry policy decides when work is dead; Celery's own count never cuts it short.
 TASK_OPTIONS: dict[str, Any] = {"bind": True, "ignore_result": True, "max_retries": None}
 DISPATCH_BATCH = 500  # ledger rows leased and published at once
+
+
+def _retry_or_park(task: Task, error: Exception, failure: Failure | None) -> str | None:
+    """Carry out what the ledger recorded for a failed try: retried after its countdown
+    (raises Celery's Retry), parked for a limit (its status: the dispatcher sends it when
+    due), or None when it is dead or done (the caller raises the error)."""
+    if failure is not None and failure.resume_in is not None:
+        return failure.status
+    if failure is not None and failure.retry_in is not None:
+        raise task.retry(exc=error, countdown=failure.retry_in) from error
+    return None
 
 
 def _event_task(entity: Entity) -> Task:
@@ -39,11 +50,9 @@ def _event_task(entity: Entity) -> Task:
         except Exception as error:
             with ctx.database.session() as session:
                 failure = events.record_event_failure(session, ctx.settings, event_id, error)
-            if failure is not None and failure.resume_in is not None:
-                return failure.status  # parked for a limit; the dispatcher sends it when due
-            if failure is not None and failure.retry_in is not None:
-                raise self.retry(exc=error, countdown=failure.retry_in) from error
-            raise
+            if (parked := _retry_or_park(self, error, failure)) is None:
+                raise
+            return parked
 
     return apply_event
 
@@ -61,11 +70,9 @@ def _run_pass(task: Task, item_id: int) -> int:
     except Exception as error:
         with ctx.database.session() as session:
             failure = passes.queue_for(session, ctx.settings).record_failure(item_id, error)
-        if failure is not None and failure.resume_in is not None:
-            return 0  # parked for a limit; the dispatcher sends it when due
-        if failure is not None and failure.retry_in is not None:
-            raise task.retry(exc=error, countdown=failure.retry_in) from error
-        raise
+        if _retry_or_park(task, error, failure) is None:
+            raise
+        return 0  # parked for a limit
     return report.written if report is not None else 0
 
 
@@ -82,6 +89,22 @@ def sync(self: Task, entity: str, mode: str = "incremental") -> int:
 def run_pass(self: Task, item_id: int) -> int:
     """Run open pass `item_id` from its checkpoint (the dispatcher's resend)."""
     return _run_pass(self, item_id)
+
+
+@shared_task(name=names.CREATE_ORDER, **TASK_OPTIONS)
+def create_order(self: Task, item_id: int) -> str:
+    """Create the consumer order of ledger row `item_id` in Zoho unless it is there;
+    the order's state after it."""
+    ctx = context(self.app)
+    try:
+        return orders.send_order(ctx.database, ctx.zoho, ctx.settings, item_id,
+                                 claimant=self.request.hostname)
+    except Exception as error:
+        with ctx.database.session() as session:
+            failure = orders.record_order_failure(session, ctx.settings, item_id, error)
+        if (parked := _retry_or_park(self, error, failure)) is None:
+            raise
+        return parked
 
 
 @shared_task(name=names.TICK, **TASK_OPTIONS)
@@ -115,7 +138,8 @@ def _declare_queues(celery: Any) -> None:
 
 @shared_task(name=names.DISPATCH_DUE, **TASK_OPTIONS)
 def dispatch_due(self: Task) -> int:
-    """Publish ledger work whose retry time passed or whose message was lost; how many."""
+    """Publish ledger work (events, passes, orders) whose retry time passed or whose
+    message was lost; how many."""
     return dispatch(self.app)
 
 
@@ -140,6 +164,8 @@ def dispatch(celery: Any) -> int:
 
 
 def _message(item: DueItem) -> tuple[str, list[Any], str]:
+    if item.kind == ORDER_KIND:
+        return names.CREATE_ORDER, [item.id], ORDERS_QUEUE
     if item.inbox_event_id is not None:
         entity = entity_named(item.entity)
         return entity.event_task, [item.inbox_event_id], entity.queue

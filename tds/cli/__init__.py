@@ -53,6 +53,7 @@ def _register_commands() -> None:
         run_commands,
         sandbox_commands,
         sync_commands,
+        webhook_commands,
     )
 
 

@@ -60,29 +60,15 @@ def _redis(settings: Settings) -> redis.Redis | None:
     return redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
 
 
-# What to do about each problem a connection check can name.
-_REMEDIES = {
-    "credentials": "Check ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN (a client "
-                   "and its tokens belong to one data centre: ZOHO_DC).",
-    "scope": "Issue a new refresh token with the ZohoBooks scopes TDS needs "
-             "(e.g. ZohoBooks.fullaccess.all) and set ZOHO_REFRESH_TOKEN.",
-    "data_centre": "Set ZOHO_DC to the data centre the Zoho account lives in.",
-    "organization": "Set ZOHO_ORGANIZATION_ID to one of the organizations listed above.",
-    "network": "Check the network path to ZOHO_ACCOUNTS_URL and ZOHO_API_BASE_URL, then "
-               "run the check again.",
-    "rate_limit": "Wait a few minutes and run the check again; if it persists, look for other "
-                  "apps using the same organization or refresh token.",
-    "zoho": "Zoho failed; run the check again later and look at status.zoho.com.",
-}
-
-
 @config.command("test-credentials")
 @click.pass_context
 def config_test_credentials(ctx: click.Context) -> None:
     """Call Zoho once with the configured credentials and say whether they work.
 
     Gets an access token, lists the user's organizations and looks for
-    ZOHO_ORGANIZATION_ID among them. Exit status 1 when something is wrong.
+    ZOHO_ORGANIZATION_ID among them, naming the part that is wrong: network,
+    client, refresh_token, data_centre, scope or organization. Exit status 1 when
+    something is wrong.
     """
     try:
         settings = current_settings()
@@ -110,7 +96,9 @@ def config_test_credentials(ctx: click.Context) -> None:
         return
     click.secho(f"Zoho credentials: PROBLEM ({result.problem})", fg="red")
     click.echo(result.message)
+    click.echo("Parts: " + ", ".join(f"{part} {verdict}"
+                                     for part, verdict in result.parts.items()))
     if result.organizations:
         click.echo(f"Organizations: {', '.join(result.organizations)}")
-    click.echo(f"What to do: {_REMEDIES.get(result.problem or 'zoho', _REMEDIES['zoho'])}")
+    click.echo(f"What to do: {result.remedy}")
     ctx.exit(1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -420,20 +421,57 @@ class CreditNoteLineItem(LineItem, Base):
     creditnote_id: Mapped[str] = mapped_column(String(64))
 
 
+class OrderState(enum.StrEnum):
+    """A consumer order's life: `pending` until Zoho holds it (`created`), `rejected` when
+    Zoho refused it (an unknown customer or item), `failed` when TDS gave up on a fault
+    that is not the order's (credentials, retries spent): an operator may requeue it."""
+
+    PENDING = "pending"
+    CREATED = "created"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
 class SalesOrder(ZohoRecord, Base):
-    """A sales order; `zoho_id` is null until Zoho has accepted the create."""
+    """A sales order placed through the consumer API; `zoho_id` is null until Zoho has
+    accepted the create. `request` is the validated order as the client sent it,
+    `document` Zoho's sales order once it exists."""
 
     __tablename__ = "sales_orders"
+    # updated_at comes back in the UPDATE's RETURNING, not in a SELECT when next read.
+    __mapper_args__ = MappingProxyType({"eager_defaults": True})
     __table_args__ = (
         *_record_args("sales_orders"),
         UniqueConstraint("organization_id", "idempotency_key"),
+        # Our reference is how a retried create finds what Zoho stored: one order each.
+        UniqueConstraint("organization_id", "reference_number"),
+        Index("ix_sales_orders_state_created_at", "state", "created_at"),
     )
 
     zoho_id: Mapped[str | None] = mapped_column(String(64))  # type: ignore[assignment]
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
-    reference_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    reference_number: Mapped[str | None] = mapped_column(String(64))
     salesorder_number: Mapped[str | None] = mapped_column(String(64))
     customer_id: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str | None] = mapped_column(String(32))  # Zoho's: draft, open...
     total: Mapped[Decimal | None] = mapped_column(Money)
     request_hash: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default=OrderState.PENDING,
+                                       server_default=OrderState.PENDING.value)
+    reason: Mapped[str | None] = mapped_column(Text)
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(),
+                                                 onupdate=func.now())
+
+
+class WebhookSecret(Base):
+    """Secrets `tds webhooks register` gave Zoho's webhooks, newest last; the receiver
+    accepts them through TDS_WEBHOOK_SECRET (the command prints the value to set)."""
+
+    __tablename__ = "tds_webhook_secrets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    secret: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -25,12 +25,18 @@ from tds.retry import RetryPolicy, parks, task_policy
 HEALTH_SQL = "SELECT status, COUNT(*) FROM tds_sync_queue GROUP BY status;"
 EVENT_KIND = "event"
 SYNC_KIND = "pass"  # a sync pass (tds.passes)
-DISPATCHED_KINDS = (EVENT_KIND, SYNC_KIND)  # what the dispatcher sends again when due
+ORDER_KIND = "order"  # a consumer order's create in Zoho (tds.orders)
+DISPATCHED_KINDS = (EVENT_KIND, SYNC_KIND, ORDER_KIND)  # what the dispatcher sends again
+ORDER_KEY_PREFIX = f"{ORDER_KIND}:"  # an order's unit key: the prefix and the order's id
 OPEN = (LedgerStatus.PENDING, LedgerStatus.FAILED, LedgerStatus.WAITING)
 
 
 def event_unit_key(inbox_event_id: int) -> str:
     return f"event:{inbox_event_id}"
+
+
+def order_unit_key(order_id: int) -> str:
+    return f"{ORDER_KEY_PREFIX}{order_id}"
 
 
 def utcnow() -> datetime:
@@ -50,7 +56,8 @@ class Failure:
 
 @dataclass(frozen=True)
 class DueItem:
-    """A ledger row to hand to Celery again: an inbox event's, or a sync pass's."""
+    """A ledger row to hand to Celery again: an inbox event's, a sync pass's or an
+    order's (`kind`)."""
 
     id: int
     kind: str

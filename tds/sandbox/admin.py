@@ -25,7 +25,8 @@ def _entity(name: Any) -> str:
 
 @blueprint.route("/faults", methods=["GET", "POST"])
 def faults() -> Response:
-    """Read or change latency_ms, error_rate, drop_rate; ``expire_tokens`` expires all."""
+    """Read or change latency_ms, error_rate, drop_rate, drop_after_create;
+    ``expire_tokens`` expires all."""
     sandbox = state()
     if request.method == "GET":
         return jsonify(sandbox.faults.settings())

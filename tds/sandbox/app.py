@@ -9,6 +9,7 @@ test controls (``/__admin``).
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from tds.sandbox.limits import RateLimiter
 from tds.sandbox.stats import Stats
 from tds.sandbox.store import Store
 from tds.sandbox.tokens import TokenBook
+from tds.sandbox.webhook_book import WebhookBook
 from tds.sandbox.webhooks import WebhookEmitter
 from tds.sandbox.writes import ZohoFault
 
@@ -43,6 +45,7 @@ class SandboxState:
     stats: Stats
     emitter: WebhookEmitter
     mutator: Mutator
+    webhooks: WebhookBook  # registered through /settings/webhooks
 
     @classmethod
     def build(cls, config: SandboxConfig) -> SandboxState:
@@ -51,7 +54,7 @@ class SandboxState:
         stats = Stats()
         emitter = WebhookEmitter(config, stats)
         return cls(config, store, TokenBook(config), RateLimiter(config), Faults(config), stats,
-                   emitter, Mutator(store, emitter, config))
+                   emitter, Mutator(store, emitter, config), WebhookBook())
 
 
 def state() -> SandboxState:
@@ -111,6 +114,17 @@ def _count(response: Response) -> Response:
         state().stats.served(f"{request.method} {rule}", status,
                              api=request.blueprint != "sandbox_oauth")
     return response
+
+
+def drop_connection() -> Response:
+    """Cut the client's connection: it sees no answer at all (a dropped connection)."""
+    connection = request.environ.get("werkzeug.socket")
+    if connection is None:
+        # Not under werkzeug's server: the closest thing to a drop is an empty 500.
+        return Response(status=500)
+    connection.shutdown(socket.SHUT_RDWR)
+    g.setdefault(DROPPED_KEY, True)
+    return Response(status=500)  # never reaches the client: the socket is closed
 
 
 def json_body() -> dict[str, Any]:

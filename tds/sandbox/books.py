@@ -4,26 +4,26 @@ Every call passes the same gate as at Zoho, in this order: injected faults,
 the access token, ``organization_id``, then the organization's rate limits.
 Every answer carries the daily-quota ``X-Rate-Limit-*`` headers. The
 organizations live here; the entities' routes are in :mod:`records` and
-price lists' own reads in :mod:`pricebooks`, blueprints nested in this one so
-the gate covers them.
+price lists' own reads in :mod:`pricebooks`, the webhook settings in
+:mod:`webhook_settings`, blueprints nested in this one so the gate covers them.
 """
 
 from __future__ import annotations
 
 import math
-import socket
 import time
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 
-from tds.sandbox import pricebooks, records
-from tds.sandbox.app import DROPPED_KEY, state, success, zoho_error
+from tds.sandbox import pricebooks, records, webhook_settings
+from tds.sandbox.app import drop_connection, state, success, zoho_error
 from tds.sandbox.organization import organization
 from tds.sandbox.writes import ZohoFault
 
 blueprint = Blueprint("sandbox_books", __name__)
 blueprint.register_blueprint(records.blueprint)
 blueprint.register_blueprint(pricebooks.blueprint)
+blueprint.register_blueprint(webhook_settings.blueprint)
 TOKEN_PREFIX = "Zoho-oauthtoken "  # noqa: S105 - a header scheme, not a secret.
 # Listing organizations is how a client finds its organization_id.
 ORG_FREE_ENDPOINTS = {"sandbox_books.organizations", "sandbox_books.one_organization"}
@@ -38,7 +38,7 @@ def gate() -> Response | None:
         time.sleep(plan.delay_seconds)
     if plan.drop:
         sandbox.stats.add("dropped")
-        return _drop()
+        return drop_connection()
     if plan.fail:
         return zoho_error(500, 1000, "Internal error")
     refused = _authenticate(request.headers.get("Authorization", ""))
@@ -79,16 +79,6 @@ def _limit(org: str) -> Response | None:
             answer.headers["Retry-After"] = str(sandbox.config.retry_after_seconds)
         return answer
     return None
-
-
-def _drop() -> Response:
-    connection = request.environ.get("werkzeug.socket")
-    if connection is None:
-        # Not under werkzeug's server: the closest thing to a drop is an empty 500.
-        return Response(status=500)
-    connection.shutdown(socket.SHUT_RDWR)
-    g.setdefault(DROPPED_KEY, True)
-    return Response(status=500)  # never reaches the client: the socket is closed
 
 
 @blueprint.after_request

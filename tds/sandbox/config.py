@@ -69,6 +69,9 @@ class SandboxConfig:
     latency_ms: int = 0
     error_rate: float = 0.0
     drop_rate: float = 0.0
+    # The next this many creates are stored, then their connection is dropped: the
+    # client never learns that Zoho has the record (a lost answer).
+    drop_after_create: int = 0
     time_factor: float = 1.0
 
     def __post_init__(self) -> None:

@@ -17,7 +17,7 @@ from functools import partial
 from flask import Blueprint, Response, request
 
 from tds.sandbox import stock, writes
-from tds.sandbox.app import json_body, state, success
+from tds.sandbox.app import drop_connection, json_body, state, success
 from tds.sandbox.entities import SPECS, SimulatedEntity
 from tds.sandbox.listing import list_answer, list_query
 from tds.sandbox.writes import ZohoFault
@@ -57,6 +57,9 @@ def create_record(spec: SimulatedEntity) -> Response:
     for item in items:
         sandbox.emitter.emit("items", item)
     sandbox.emitter.emit(spec.name, record)
+    if sandbox.faults.lose_create_answer():
+        sandbox.stats.add("create_answers_lost")
+        return drop_connection()
     return success({spec.single_key: record}, 201, spec.created_message)
 
 

@@ -35,7 +35,8 @@ class SandboxAdmin:
         return answer.json()
 
     def set_faults(self, **settings: Any) -> dict[str, Any]:
-        """Change latency_ms, error_rate, drop_rate; ``expire_tokens=True`` expires all."""
+        """Change latency_ms, error_rate, drop_rate, drop_after_create;
+        ``expire_tokens=True`` expires all."""
         result: dict[str, Any] = self._call("POST", "faults", json=settings)
         return result
 

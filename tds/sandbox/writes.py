@@ -84,6 +84,8 @@ def _lines(store: Store, lines: Any) -> Record:
     priced = []
     for line in lines:
         item = store.get("items", str(line.get("item_id", ""))) if line.get("item_id") else None
+        if line.get("item_id") and item is None:
+            raise invalid("item_id")  # as for an unknown customer; Zoho's code is unconfirmed
         named = {**(item or {}), **{key: line[key] for key in ("item_id", "name", "description",
                                                                 "unit") if key in line}}
         try:

@@ -46,6 +46,9 @@ def test_generated_dev_secrets_are_stable_across_processes(tmp_path: Path) -> No
         ("TDS_TESTING", "maybe"),
         ("TDS_ENV", "staging"),
         ("ZOHO_ACCOUNTS_URL", "accounts.zoho.com"),
+        ("TDS_STALE_AFTER_SECONDS", "0"),
+        ("TDS_INVENTORY_STALE_AFTER_SECONDS", "half an hour"),
+        ("TDS_STALLED_AFTER_SECONDS", "-5"),
     ],
 )
 def test_a_malformed_value_names_its_variable(tmp_path: Path, variable: str, value: str) -> None:
@@ -115,3 +118,14 @@ print(len(names))
     answer = subprocess.run([sys.executable, "-c", script], cwd=root, check=True,
                             capture_output=True, text=True, timeout=120)
     assert int(answer.stdout) > 40
+
+
+def test_health_thresholds_are_read(tmp_path: Path) -> None:
+    settings = load_settings(env(tmp_path, TDS_STALE_AFTER_SECONDS="600",
+                                 TDS_INVENTORY_STALE_AFTER_SECONDS="120",
+                                 TDS_STALLED_AFTER_SECONDS="90"))
+    assert (settings.stale_after_seconds, settings.inventory_stale_after_seconds,
+            settings.stalled_after_seconds) == (600, 120, 90)
+    defaults = load_settings(env(tmp_path))
+    assert (defaults.stale_after_seconds, defaults.inventory_stale_after_seconds,
+            defaults.stalled_after_seconds) == (7200, 1800, 1800)

@@ -6,6 +6,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+import requests
+
 from tds.sandbox import SandboxServer
 from tests.fixtures.sandbox import Books
 
@@ -77,3 +80,24 @@ def test_salesorder_requires_customer(books: Books) -> None:
     answer = books.call("POST", "/salesorders", json={"line_items": []})
     assert answer.status_code == 400
     assert "customer_id" in answer.json()["message"]
+
+
+def test_an_unknown_item_is_refused(books: Books) -> None:
+    body = order(books)
+    body["line_items"][0]["item_id"] = "999999"
+    answer = books.call("POST", "/salesorders", json=body)
+    assert (answer.status_code, answer.json()) == (
+        400, {"code": 4, "message": "Invalid value passed for item_id"})
+
+
+def test_a_create_whose_answer_is_lost_is_stored(books: Books) -> None:
+    books.server.admin.set_faults(drop_after_create=1)
+    before = len(books.walk("/salesorders", "salesorders"))
+    with pytest.raises(requests.ConnectionError):
+        books.call("POST", "/salesorders", json=order(books, reference_number="LOST-1"))
+    found = books.get("/salesorders", reference_number="LOST-1").json()["salesorders"]
+    assert len(found) == 1
+    assert len(books.walk("/salesorders", "salesorders")) == before + 1
+    assert books.server.admin.stats()["create_answers_lost"] == 1
+    again = books.call("POST", "/salesorders", json=order(books, reference_number="LOST-2"))
+    assert again.status_code == 201  # only the next create lost its answer

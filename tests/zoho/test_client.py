@@ -119,7 +119,8 @@ def test_connection_check_passes_with_good_settings(settings: Settings, database
 
 
 @pytest.mark.parametrize(("overrides", "problem"), [
-    ({"zoho_refresh_token": "1000.revoked"}, "credentials"),
+    ({"zoho_refresh_token": "1000.revoked"}, "refresh_token"),
+    ({"zoho_client_id": "1000.OTHERCLIENT"}, "client"),
     ({"zoho_organization_id": "999"}, "organization"),
     ({"zoho_accounts_url": "http://127.0.0.1:9"}, "network"),
 ])
